@@ -1,0 +1,75 @@
+"""Batch Normalisation built from the engine's primitives, node by node as in the seed's graph.
+
+The engine derives its gradient; nothing here is BN-specific calculus. The twelve nodes carry
+the seed's numbers and names as labels:
+
+    (1) x          (2) mean = x.mean(0)     (3) x − mean          (4) (3)²
+    (5) var = (4).mean(0)                   (6) std = sqrt((5) + ε)
+    (7) 1/(6)      (8) x̂ = (3)·(7)          (9) γ                 (10) (8)·(9)
+    (11) β         (12) out = (10) + (11)
+
+The variance divides by N (the biased estimate), as in the seed, cs231n and the training-mode
+forward pass of the paper. With N = 1 the variance is 0, std = √ε, x̂ = 0 and out = β: the
+batch carries no information about scale, so BN's output is its shift alone (and dx = 0).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd_bn.manual import check_inputs
+from autograd_bn.tensor import Tensor
+
+SEED_LABELS = {
+    1: "(1) x", 2: "(2) mean", 3: "(3) x − mean", 4: "(4) (3)²", 5: "(5) var",
+    6: "(6) std", 7: "(7) 1/(6)", 8: "(8) x̂", 9: "(9) γ", 10: "(10) (8)·(9)",
+    11: "(11) β", 12: "(12) out",
+}
+"""The seed's node numbers and the labels `batchnorm` gives those nodes."""
+
+
+def _leaf(given: Any, checked: np.ndarray, number: int) -> Tensor:
+    """The caller's Tensor (labelled if it had no label), or a new leaf for an array."""
+    if isinstance(given, Tensor):
+        if given.label is None:
+            given.label = SEED_LABELS[number]
+        return given
+    return Tensor(checked, label=SEED_LABELS[number])
+
+
+def batchnorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> Tensor:
+    """Training-mode batch norm of an (N, D) ``x`` over axis 0, as a graph of engine ops.
+
+    ``x``, ``gamma`` (D,) and ``beta`` (D,) may be Tensors (their labels are kept if they have
+    one) or anything array-like (they become leaves labelled (1) x, (9) γ, (11) β). Returns
+    node (12); call ``.backward(dout)`` on it and read ``x.grad``, ``gamma.grad``… or walk
+    ``out.nodes()`` to see every intermediate gradient.
+
+    Raises `ValueError` when x is not 2-D, the batch is empty, gamma or beta is not of shape
+    (D,), or eps is not a finite number > 0; `TypeError` for non-numeric data.
+    """
+    arrays = [v.data if isinstance(v, Tensor) else v for v in (x, gamma, beta)]
+    x_arr, gamma_arr, beta_arr, eps = check_inputs(*arrays, eps)
+    x = _leaf(x, x_arr, 1)
+    gamma = _leaf(gamma, gamma_arr, 9)
+    beta = _leaf(beta, beta_arr, 11)
+    epsilon = Tensor(np.asarray(eps, dtype=x_arr.dtype), label="ε", requires_grad=False)
+
+    mean = _label(x.mean(axis=0), 2)
+    centred = _label(x - mean, 3)
+    squared = _label(centred**2, 4)
+    var = _label(squared.mean(axis=0), 5)
+    shifted = var + epsilon
+    shifted.label = "(5)+ε"
+    std = _label(shifted.sqrt(), 6)
+    inv_std = _label(std.reciprocal(), 7)
+    x_hat = _label(centred * inv_std, 8)
+    scaled = _label(x_hat * gamma, 10)
+    return _label(scaled + beta, 12)
+
+
+def _label(t: Tensor, number: int) -> Tensor:
+    t.label = SEED_LABELS[number]
+    return t

@@ -1,0 +1,52 @@
+"""The ``autograd-bn`` command line: one module per subcommand, registered here.
+
+Each subcommand module has ``register(subparsers)``, which adds its parser and sets
+``run(args) -> int`` as the parser's default. Every error a user can cause becomes one line on
+stderr and exit status 2; set ``AUTOGRAD_BN_DEBUG=1`` to see the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from autograd_bn import __version__
+
+COMMANDS: tuple[str, ...] = ()
+"""Subcommand modules of this package, in the order ``--help`` lists them."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autograd-bn",
+        description="Backpropagation made visible: Batch Normalisation's gradient derived by a "
+        "small autodiff engine, drawn, traced and compared with hand-written backward passes.",
+    )
+    parser.add_argument("--version", action="version", version=f"autograd-bn {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"autograd_bn.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        print("autograd-bn: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line for the user, never a traceback
+        if os.environ.get("AUTOGRAD_BN_DEBUG"):
+            raise
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"autograd-bn: error: {message}", file=sys.stderr)
+        return 2

@@ -1,0 +1,244 @@
+"""Every operation the engine knows, each defined once: forward, vector-Jacobian product, and
+a human-readable local derivative.
+
+An `Op` is a row of a table. For an op ``out = f(a, b)``:
+
+* ``forward(a, b, **params)`` computes ``out`` from numpy arrays;
+* ``vjps[i](g, out, a, b, **params)`` turns the gradient ``g = dL/d(out)`` into the
+  contribution ``dL/d(input i)``: the vector-Jacobian product. It may return an array of a
+  broadcast shape: `fit` brings it back to the input's own shape (summing over broadcast axes,
+  or spreading a reduced gradient back out), once, for every op;
+* ``derivatives[i]`` states the local derivative d(out)/d(input i) for people, as a
+  `str.format` template over the input labels ``{a}``, ``{b}``, the output label ``{out}``
+  and the op's parameters (``{p}``, ``{n}``, ``{axis}``); the graph renderer prints it on the
+  backward edges. A callable is allowed where a template cannot say it (see ``pow``);
+* ``methods`` are the `Tensor` methods that build this op (``reflected`` ones, ``__radd__``
+  and friends, take their operands in reversed order);
+* ``params``, for ops with settings rather than a second operand (``x ** p``, ``x.sum(axis)``),
+  checks the method's arguments against the input and returns the op's parameters.
+
+Adding an op means adding one `Op(...)` here: `Tensor` picks up its methods automatically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Array = np.ndarray
+Vjp = Callable[..., Array]
+Description = str | Callable[[dict[str, Any]], str]
+
+
+@dataclass(frozen=True)
+class Op:
+    """One differentiable operation; see the module docstring for the meaning of each field."""
+
+    name: str
+    forward: Callable[..., Array]
+    vjps: tuple[Vjp, ...]
+    derivatives: tuple[Description, ...]
+    methods: tuple[str, ...] = ()
+    reflected: tuple[str, ...] = field(default=())
+    symbol: str = ""
+    params: Callable[..., dict[str, Any]] | None = None
+
+    @property
+    def arity(self) -> int:
+        return len(self.vjps)
+
+    def describe(self, i: int, names: dict[str, Any]) -> str:
+        """The local derivative d(out)/d(input i), with labels and parameters filled in."""
+        text = self.derivatives[i]
+        return text(names) if callable(text) else text.format(**names)
+
+
+# --------------------------------------------------------------------------------------------
+# Broadcasting, written once: a gradient always reaches an input in that input's shape.
+
+
+def broadcast_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Axes of ``grad_shape`` that must be summed to bring a gradient back to ``shape``.
+
+    These are the leading axes numpy added, and the axes where ``shape`` has size 1 but the
+    gradient does not. ``broadcast_axes((4, 5), (5,)) == (0,)``.
+    """
+    lead = len(grad_shape) - len(shape)
+    axes = list(range(lead))
+    for i, n in enumerate(shape):
+        if n == 1 and grad_shape[lead + i] != 1:
+            axes.append(lead + i)
+    return tuple(axes)
+
+
+def fit(grad: Array, shape: tuple[int, ...]) -> Array:
+    """Bring a gradient to ``shape``: sum over broadcast axes, or spread a smaller one out.
+
+    Summing undoes broadcasting in the forward pass (the input was repeated, so its gradient
+    is the sum of the copies' gradients). Spreading is what a reduction's backward needs: the
+    gradient of ``x.sum(axis=0)`` reaches every row of ``x``. A spread result is a read-only
+    view; the engine copies it before it is ever written to.
+    """
+    if grad.shape == shape:
+        return grad
+    axes = broadcast_axes(grad.shape, shape) if grad.ndim >= len(shape) else ()
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+        lead = grad.ndim - len(shape)
+        if lead:
+            grad = grad.reshape(grad.shape[lead:])
+        if grad.shape == shape:
+            return grad
+    return np.broadcast_to(grad, shape)
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers for reductions.
+
+
+def normalize_axis(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of non-negative axes; ``None`` means every axis."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for ax in axes:
+        if not isinstance(ax, (int, np.integer)) or isinstance(ax, bool):
+            raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= ax < ndim:
+            raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} dimension(s)")
+        out.append(int(ax) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"axis {axis!r} repeats an axis")
+    return tuple(sorted(out))
+
+
+def _spread(g: Array, a: Array, axis: tuple[int, ...], keepdims: bool) -> Array:
+    """The gradient of a reduction over ``axis``, reshaped so that it broadcasts against ``a``."""
+    if not keepdims and a.ndim:
+        g = np.expand_dims(g, axis)
+    return g
+
+
+def _reduction_params(
+    a: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+) -> dict[str, Any]:
+    axes = normalize_axis(axis, a.ndim)
+    n = 1
+    for ax in axes:
+        n *= a.shape[ax]
+    shown = axes[0] if len(axes) == 1 else axes
+    return {"axis": axes, "keepdims": bool(keepdims), "n": n, "shown_axis": shown}
+
+
+def _power_params(a: Any, p: Any) -> dict[str, Any]:
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"the exponent of ** must be a real number, got {type(p).__name__}")
+    if not np.isfinite(p):
+        raise ValueError(f"the exponent of ** must be finite, got {p!r}")
+    return {"p": float(p)}
+
+
+def _pow_derivative(names: dict[str, Any]) -> str:
+    p = names["p"]
+    if p == 2:
+        return f"2·{names['a']}"
+    return f"{p:g}·{names['a']}^{p - 1:g}"
+
+
+# --------------------------------------------------------------------------------------------
+# The table. Each op: forward, then one vector-Jacobian product and one description per input.
+
+add = Op(
+    "add",
+    forward=np.add,
+    vjps=(lambda g, out, a, b: g, lambda g, out, a, b: g),
+    derivatives=("1", "1"),
+    methods=("__add__",),
+    reflected=("__radd__",),
+    symbol="+",
+)
+
+sub = Op(
+    "sub",
+    forward=np.subtract,
+    vjps=(lambda g, out, a, b: g, lambda g, out, a, b: -g),
+    derivatives=("1", "−1"),
+    methods=("__sub__",),
+    reflected=("__rsub__",),
+    symbol="−",
+)
+
+mul = Op(
+    "mul",
+    forward=np.multiply,
+    vjps=(lambda g, out, a, b: g * b, lambda g, out, a, b: g * a),
+    derivatives=("{b}", "{a}"),
+    methods=("__mul__",),
+    reflected=("__rmul__",),
+    symbol="·",
+)
+
+neg = Op(
+    "neg",
+    forward=np.negative,
+    vjps=(lambda g, out, a: -g,),
+    derivatives=("−1",),
+    methods=("__neg__",),
+    symbol="−",
+)
+
+pow = Op(
+    "pow",
+    forward=lambda a, p: a * a if p == 2 else np.power(a, p),
+    vjps=(lambda g, out, a, p: g * (2 * a) if p == 2 else g * (p * np.power(a, p - 1)),),
+    derivatives=(_pow_derivative,),
+    methods=("__pow__",),
+    symbol="**",
+    params=_power_params,
+)
+
+sqrt = Op(
+    "sqrt",
+    forward=np.sqrt,
+    vjps=(lambda g, out, a: g * (0.5 / out),),
+    derivatives=("0.5/{out}",),
+    methods=("sqrt",),
+    symbol="√",
+)
+
+reciprocal = Op(
+    "reciprocal",
+    forward=np.reciprocal,
+    vjps=(lambda g, out, a: g * -(out * out),),
+    derivatives=("−1/{a}²",),
+    methods=("reciprocal",),
+    symbol="1/",
+)
+
+sum = Op(
+    "sum",
+    forward=lambda a, axis, keepdims, **_: np.sum(a, axis=axis, keepdims=keepdims),
+    vjps=(lambda g, out, a, axis, keepdims, **_: _spread(g, a, axis, keepdims),),
+    derivatives=("1",),
+    methods=("sum",),
+    symbol="Σ",
+    params=_reduction_params,
+)
+
+mean = Op(
+    "mean",
+    forward=lambda a, axis, keepdims, **_: np.mean(a, axis=axis, keepdims=keepdims),
+    vjps=(lambda g, out, a, axis, keepdims, n, **_: _spread(g / n, a, axis, keepdims),),
+    derivatives=("1/{n}",),
+    methods=("mean",),
+    symbol="mean",
+    params=_reduction_params,
+)
+
+
+ALL: tuple[Op, ...] = (add, sub, mul, neg, pow, sqrt, reciprocal, sum, mean)
+"""Every op, in the order the docs list them."""
