@@ -103,7 +103,7 @@ def normalize_axis(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, 
     """``axis`` as a sorted tuple of non-negative axes; ``None`` means every axis."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = axis if isinstance(axis, tuple) else (axis,)
     out = []
     for ax in axes:
         if not isinstance(ax, (int, np.integer)) or isinstance(ax, bool):

@@ -231,7 +231,7 @@ class Tensor:
             op = node._op
             if op is None:  # a leaf: accumulate over calls, in an array nobody else holds
                 if node.grad is not None:
-                    node.grad = node.grad + g
+                    node.grad = np.asarray(node.grad + g)
                 else:
                     node.grad = g if node in owned else g.copy()
                 continue
@@ -240,8 +240,9 @@ class Tensor:
             for i, parent in enumerate(node.parents):
                 if not parent.requires_grad:
                     continue
-                contribution = ops.fit(op.vjps[i](g, node.data, *inputs, **node.params),
-                                       parent.shape)
+                # asarray: numpy turns 0-d results into scalars, which cannot be added into
+                vjp = np.asarray(op.vjps[i](g, node.data, *inputs, **node.params))
+                contribution = ops.fit(vjp, parent.shape)
                 if contribution.dtype != parent.dtype:
                     contribution = contribution.astype(parent.dtype)
                 before = pending.get(parent)
@@ -250,7 +251,7 @@ class Tensor:
                 elif parent in owned:
                     before += contribution
                 else:
-                    pending[parent] = before + contribution
+                    pending[parent] = np.asarray(before + contribution)
                     owned.add(parent)
 
     def zero_grad(self) -> None:

@@ -1,0 +1,349 @@
+"""The engine: gradients of random graphs against central differences, and every edge case."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograd_bn import Tensor, gradcheck, numerical_gradient, ops, rel_error
+from tests.strategies import broadcastable_shapes, programs, run_program, well_conditioned
+
+# ---- properties ---------------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), n_inputs=st.integers(1, 3))
+def test_random_graphs_match_numerical_gradient(data: st.DataObject, n_inputs: int) -> None:
+    shapes = data.draw(broadcastable_shapes(n_inputs))
+    arrays = [data.draw(well_conditioned(s)) for s in shapes]
+    steps = data.draw(programs(n_inputs))
+    result = gradcheck(lambda *xs: run_program(steps, list(xs)), *arrays, tolerance=1e-6)
+    assert result.passed, f"{steps}\n{result}"
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), name=st.sampled_from(["add", "sub", "mul"]))
+def test_broadcast_gradient_has_operand_shape(data: st.DataObject, name: str) -> None:
+    a_shape, b_shape = data.draw(broadcastable_shapes(2))
+    a = Tensor(data.draw(well_conditioned(a_shape)))
+    b = Tensor(data.draw(well_conditioned(b_shape)))
+    out = {"add": a + b, "sub": a - b, "mul": a * b}[name]
+    dout = np.ones(out.shape)
+    out.backward(dout)
+    assert a.grad.shape == a.shape and b.grad.shape == b.shape
+    # d(sum(a + b))/db counts how many times each element of b was used
+    if name == "add":
+        expected = np.broadcast_to(np.ones(b.shape), out.shape).sum() / max(b.data.size, 1)
+        assert np.allclose(b.grad, expected)
+
+
+@pytest.mark.parametrize("op", [op for op in ops.ALL], ids=lambda op: op.name)
+def test_every_op_has_a_checked_gradient(op: ops.Op) -> None:
+    """One direct check per op in the table, so a broken rule fails by name."""
+    rng = np.random.default_rng(1)
+    a = rng.uniform(0.5, 2.0, (3, 4))
+    b = rng.uniform(0.5, 2.0, (4,))
+    build = {
+        "add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+        "neg": lambda x, y: -x * y, "pow": lambda x, y: x**3 * y, "sqrt": lambda x, y: x.sqrt() * y,
+        "reciprocal": lambda x, y: x.reciprocal() * y, "sum": lambda x, y: x.sum(axis=0) * y,
+        "mean": lambda x, y: x.mean(axis=0) * y,
+    }[op.name]
+    result = gradcheck(build, a, b, tolerance=1e-8)
+    assert result.passed, str(result)
+
+
+# ---- the cases micrograd users trip on ---------------------------------------------------
+
+
+def test_reused_node_accumulates() -> None:
+    a = Tensor(3.0)
+    b = a + a
+    c = b * b
+    c.backward()
+    assert c.item() == 36.0
+    assert a.grad == 24.0  # dc/da = 2b · 2 = 24
+    assert b.grad == 12.0
+
+
+def test_diamond_graph_accumulates() -> None:
+    x = Tensor(np.array([1.0, 2.0]))
+    y = x * 2.0
+    z = y * y + y  # y is used three times
+    z.backward(np.ones(2))
+    np.testing.assert_allclose(x.grad, 2 * (2 * y.data + 1))
+
+
+def test_repeated_backward_doubles_leaf_grads_only() -> None:
+    x = Tensor(np.array([1.0, 2.0, 3.0]))
+    w = Tensor(np.array([0.5, -1.0, 2.0]))
+    h = x * w
+    out = (h * h).sum()
+    out.backward()
+    first_x, first_h = x.grad.copy(), h.grad.copy()
+    out.backward()
+    np.testing.assert_array_equal(x.grad, 2 * first_x)
+    np.testing.assert_array_equal(w.grad.shape, (3,))
+    np.testing.assert_array_equal(h.grad, first_h)  # intermediate: recomputed, not summed
+
+
+def test_repeated_backward_with_a_shared_output_gradient() -> None:
+    """Leaf grads that alias the output gradient are still independent arrays."""
+    x = Tensor(np.ones(3))
+    out = x + 0.0
+    dout = np.array([1.0, 2.0, 3.0])
+    out.backward(dout)
+    out.backward(dout)
+    np.testing.assert_array_equal(x.grad, 2 * dout)
+    np.testing.assert_array_equal(dout, [1.0, 2.0, 3.0])  # the caller's array is untouched
+    x.grad[0] = 99.0
+    np.testing.assert_array_equal(out.grad, dout)
+
+
+def test_zero_grad_resets_the_whole_graph() -> None:
+    x = Tensor(np.array([1.0, 2.0]))
+    y = (x * 3.0).sum()
+    y.backward()
+    y.zero_grad()
+    assert all(node.grad is None for node in y.nodes())
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+
+
+def test_every_node_keeps_its_gradient() -> None:
+    x = Tensor(np.array([[1.0, 2.0], [3.0, 5.0]]))
+    out = ((x - x.mean(axis=0)) ** 2).mean()
+    out.backward()
+    for node in out.nodes(requiring_grad=True):
+        assert node.grad is not None and node.grad.shape == node.shape
+
+
+def test_deep_chain_has_no_recursion_limit() -> None:
+    x = Tensor(1.0)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0 + 0.0
+    y.backward()
+    assert x.grad == 1.0
+    assert len(y.nodes(requiring_grad=True)) == 200_001
+
+
+def test_float32_graph_stays_float32() -> None:
+    x = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32))
+    g = Tensor(np.array([0.5, 2.0], dtype=np.float32))
+    out = ((x - x.mean(axis=0)) / (x * x + 1e-5).sqrt() * g + 1).sum()
+    assert out.dtype == np.float32
+    out.backward()
+    for node in out.nodes(requiring_grad=True):
+        assert node.dtype == np.float32, node
+        assert node.grad.dtype == np.float32, node
+
+
+def test_constants_get_no_gradient() -> None:
+    x = Tensor(np.array([1.0, 2.0]))
+    c = np.array([3.0, 4.0])
+    out = (x * c + 2).sum()
+    out.backward()
+    constants = [n for n in out.nodes() if not n.requires_grad]
+    assert constants and all(n.grad is None for n in constants)
+    np.testing.assert_array_equal(x.grad, c)
+
+
+def test_numbers_and_arrays_on_either_side() -> None:
+    x = Tensor(np.array([1.0, 2.0, 4.0]))
+    arr = np.array([2.0, 2.0, 2.0])
+    for value in (2 + x, x + 2, 2 - x, x - 2, 2 * x, x * 2, 2 / x, x / 2, arr + x, arr * x,
+                  arr - x, arr / x, x + arr, -x):
+        assert isinstance(value, Tensor)
+    np.testing.assert_allclose((arr / x).data, [2.0, 1.0, 0.5])
+    np.testing.assert_allclose((2 - x).data, [1.0, 0.0, -2.0])
+    out = (arr / x).sum()
+    out.backward()
+    np.testing.assert_allclose(x.grad, -arr / x.data**2)
+
+
+def test_division_is_multiply_by_reciprocal() -> None:
+    a, b = Tensor(6.0, label="a"), Tensor(3.0, label="b")
+    q = a / b
+    assert q.op == "mul"
+    assert q.parents[0] is a and q.parents[1].op == "reciprocal"
+    assert q.item() == 2.0
+
+
+# ---- the graph's bookkeeping ---------------------------------------------------------------
+
+
+def test_dtypes_of_input_data() -> None:
+    assert Tensor([1, 2]).dtype == np.float64
+    assert Tensor(True).dtype == np.float64
+    assert Tensor(np.array([1, 2], dtype=np.int8)).dtype == np.float64
+    assert Tensor(np.zeros(2, dtype=np.float32)).dtype == np.float32
+    assert Tensor(2.5).shape == ()
+
+
+@pytest.mark.parametrize("data, dtype", [
+    (np.array([1 + 2j]), "complex128"),
+    (np.array(["a"]), "<U1"),
+    (np.array([object()]), "object"),
+    (np.zeros(2, dtype=np.float16), "float16"),
+])
+def test_non_real_data_is_refused(data: np.ndarray, dtype: str) -> None:
+    with pytest.raises(TypeError, match=f"dtype {dtype}"):
+        Tensor(data)
+
+
+def test_attributes_and_repr() -> None:
+    x = Tensor(np.arange(6.0).reshape(2, 3), label="x")
+    y = x.sum(axis=-1)
+    assert (y.shape, y.ndim, y.op, y.parents, y.label, x.op) == ((2,), 1, "sum", (x,), None, None)
+    assert y.params["axis"] == (1,)
+    assert x.is_leaf and not y.is_leaf and x.grad is None
+    y.label = "row sums"
+    assert "label='row sums'" in repr(y) and "op=sum" in repr(y)
+    assert "Tensor([[0., 1., 2.]" in repr(x)
+
+
+def test_nodes_are_hashed_by_identity() -> None:
+    a, b = Tensor(1.0), Tensor(1.0)
+    assert a != b and len({a, b}) == 2 and a == a
+
+
+def test_local_derivative_texts() -> None:
+    a, b = Tensor(2.0, label="(3) x − mean"), Tensor(3.0, label="γ")
+    assert (a**2).local_derivative(0) == "2·(3)"
+    assert (a**3).local_derivative(0) == "3·(3)^2"
+    assert (a * b).local_derivative(0) == "γ"
+    assert (a * b).local_derivative(1) == "(3)"
+    assert (a - b).local_derivative(1) == "−1"
+    s = a.sqrt()
+    s.label = "std"
+    assert s.local_derivative(0) == "0.5/std"
+    assert a.reciprocal().local_derivative(0) == "−1/(3)²"
+    assert Tensor(np.ones((4, 5))).mean(axis=0).local_derivative(0) == "1/4"
+    assert (Tensor(1.0) * Tensor(2.0)).local_derivative(0) == "b"
+
+
+def test_reduced_axes() -> None:
+    x, g = Tensor(np.ones((4, 5))), Tensor(np.ones(5))
+    assert (x * g).reduced_axes(0) == ()
+    assert (x * g).reduced_axes(1) == (0,)
+    assert (x * Tensor(np.ones((4, 1)))).reduced_axes(1) == (1,)
+
+
+def test_unbroadcast_helpers() -> None:
+    assert ops.broadcast_axes((4, 5), (5,)) == (0,)
+    assert ops.broadcast_axes((2, 4, 5), (4, 1)) == (0, 2)
+    g = np.arange(20.0).reshape(4, 5)
+    np.testing.assert_array_equal(ops.fit(g, (5,)), g.sum(axis=0))
+    np.testing.assert_array_equal(ops.fit(g, (4, 1)), g.sum(axis=1, keepdims=True))
+    assert ops.fit(g, ()) == g.sum()
+    assert ops.fit(np.ones(5), (4, 5)).shape == (4, 5)
+
+
+# ---- bad input -----------------------------------------------------------------------------
+
+
+def test_backward_needs_a_gradient_for_non_scalars() -> None:
+    y = Tensor(np.ones((2, 3))) * 2.0
+    with pytest.raises(ValueError, match=r"shape \(2, 3\) needs a gradient"):
+        y.backward()
+
+
+def test_backward_gradient_shape_must_match() -> None:
+    y = Tensor(np.ones((2, 3))) * 2.0
+    message = r"grad has shape \(3,\) but the tensor has shape \(2, 3\)"
+    with pytest.raises(ValueError, match=message):
+        y.backward(np.ones(3))
+
+
+def test_backward_gradient_must_be_real() -> None:
+    y = Tensor(np.ones(2)) * 2.0
+    with pytest.raises(TypeError, match="grad must be real numbers"):
+        y.backward(np.array(["a", "b"]))
+
+
+def test_backward_without_anything_to_differentiate() -> None:
+    y = Tensor(np.ones(2), requires_grad=False) * 2.0
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.backward(np.ones(2))
+
+
+def test_incompatible_shapes_name_both() -> None:
+    with pytest.raises(ValueError, match=r"\(3,\).*\(4,\)"):
+        Tensor(np.ones(3)) + Tensor(np.ones(4))
+
+
+@pytest.mark.parametrize("axis, error, message", [
+    (2, ValueError, "axis 2 is out of range for a tensor with 2 dimension"),
+    (-3, ValueError, "axis -3 is out of range"),
+    ((0, 0), ValueError, "repeats an axis"),
+    (1.5, TypeError, "axis must be an int or a tuple of ints"),
+])
+def test_bad_axes(axis: object, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        Tensor(np.ones((2, 3))).sum(axis=axis)
+
+
+@pytest.mark.parametrize("p, error, message", [
+    ("2", TypeError, "exponent of \\*\\* must be a real number, got str"),
+    (Tensor(2.0), TypeError, "got Tensor"),
+    (float("nan"), ValueError, "must be finite"),
+])
+def test_bad_exponents(p: object, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        Tensor(2.0) ** p
+
+
+def test_bad_operands_and_arguments() -> None:
+    with pytest.raises(TypeError, match="cannot combine a Tensor with str"):
+        Tensor(1.0) + "a"
+    with pytest.raises(TypeError, match="label must be a string"):
+        Tensor(1.0, label=3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="requires_grad must be True or False"):
+        Tensor(1.0, requires_grad=1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="item\\(\\) needs a one-element tensor"):
+        Tensor(np.ones(2)).item()
+
+
+# ---- gradcheck helpers ---------------------------------------------------------------------
+
+
+def test_rel_error_is_the_cs231n_definition() -> None:
+    assert rel_error(np.array([1.0]), np.array([1.0])) == 0.0
+    assert rel_error(np.array([1.0, 0.0]), np.array([3.0, 0.0])) == 0.5
+    assert rel_error(np.array([0.0]), np.array([1e-9])) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match=r"one shape, got \(2,\) and \(3,\)"):
+        rel_error(np.ones(2), np.ones(3))
+
+
+def test_numerical_gradient_of_a_known_function() -> None:
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    keep = x.copy()
+    dout = np.array([[1.0, -1.0], [0.5, 2.0]])
+    grad = numerical_gradient(lambda a: a**3, x, dout)
+    np.testing.assert_allclose(grad, 3 * x**2 * dout, rtol=1e-8)
+    np.testing.assert_array_equal(x, keep)
+    with pytest.raises(ValueError, match="step h must be positive"):
+        numerical_gradient(lambda a: a, x, dout, h=0)
+
+
+def test_gradcheck_reports_a_wrong_gradient() -> None:
+    def wrong(x: Tensor) -> Tensor:
+        y = x * x
+        # a hand-made node whose vjp is off by a factor: build with a broken op
+        broken = ops.Op("broken", forward=lambda a: a, vjps=(lambda g, out, a: 2 * g,),
+                        derivatives=("2",))
+        return Tensor._apply(broken, (y,), {})
+
+    result = gradcheck(wrong, np.array([1.0, 2.0]))
+    assert not result.passed and not result
+    assert result.inputs[0].rel_error > 0.3
+    assert "FAILED" in str(result)
+    good = gradcheck(lambda x: (x * x).sum(), np.array([1.0, 2.0]))
+    assert good.passed and good.inputs[0].shape == (2,)
+    with pytest.raises(TypeError, match="f must return a Tensor"):
+        gradcheck(lambda x: 1.0, np.ones(2))  # type: ignore[arg-type, return-value]
+    with pytest.raises(ValueError, match="at least one input"):
+        gradcheck(lambda: Tensor(1.0))
