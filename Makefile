@@ -1,0 +1,38 @@
+# The two commands a new user needs (see README):
+#   make run    set up, render the BN graph to bn_graph.svg, print the comparison table
+#   make test   set up, lint, run the test suite
+# Set-up installs the Graphviz `dot` program (and for tests Chromium) with apt-get when missing,
+# then makes a virtual environment in .venv with the project and its test tools.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: setup run test lint images bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	bash .ci/system-deps venv graphviz
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: setup
+	$(BIN)/autograd-bn graph -o bn_graph.svg
+	$(BIN)/autograd-bn compare
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup
+	bash .ci/system-deps chromium
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis bn_graph.svg bn_report.html
