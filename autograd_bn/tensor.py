@@ -228,23 +228,17 @@ class Tensor:
                 owned.add(node)
             if on_node is not None:
                 on_node(node, g)
-            op = node._op
-            if op is None:  # a leaf: accumulate over calls, in an array nobody else holds
+            if node._op is None:  # a leaf: accumulate over calls, in an array nobody else holds
                 if node.grad is not None:
                     node.grad = np.asarray(node.grad + g)
                 else:
                     node.grad = g if node in owned else g.copy()
                 continue
             node.grad = g
-            inputs = [p.data for p in node.parents]
             for i, parent in enumerate(node.parents):
                 if not parent.requires_grad:
                     continue
-                # asarray: numpy turns 0-d results into scalars, which cannot be added into
-                vjp = np.asarray(op.vjps[i](g, node.data, *inputs, **node.params))
-                contribution = ops.fit(vjp, parent.shape)
-                if contribution.dtype != parent.dtype:
-                    contribution = contribution.astype(parent.dtype)
+                contribution = node.vjp(i, g)
                 before = pending.get(parent)
                 if before is None:
                     pending[parent] = contribution
@@ -253,6 +247,24 @@ class Tensor:
                 else:
                     pending[parent] = np.asarray(before + contribution)
                     owned.add(parent)
+
+    def vjp(self, i: int, grad: Array) -> Array:
+        """The gradient that ``grad`` (dL/d self) sends to ``parents[i]``: one edge of backward.
+
+        It is the op's vector-Jacobian product, brought to the parent's shape (summed over
+        broadcast axes, or spread back out after a reduction) and dtype.
+        """
+        op = self._op
+        if op is None:
+            raise ValueError("a leaf has no inputs to send a gradient to")
+        parent = self.parents[i]
+        # asarray: numpy turns 0-d results into scalars, which cannot be added into in place
+        vjp = np.asarray(op.vjps[i](grad, self.data, *[p.data for p in self.parents],
+                                    **self.params))
+        contribution = ops.fit(vjp, parent.shape)
+        if contribution.dtype != parent.dtype:
+            contribution = contribution.astype(parent.dtype)
+        return contribution
 
     def zero_grad(self) -> None:
         """Forget the gradients of this tensor and of every node below it."""
