@@ -1,0 +1,15 @@
+"""Draw any `autograd_bn.Tensor` graph with Graphviz: forward in black, backward in red.
+
+    >>> import viz
+    >>> viz.draw(out)                      # a graphviz.Digraph; shows inline in Jupyter
+    >>> viz.render(out, "bn_graph.svg")    # or .png, .pdf, .dot (DOT source needs no Graphviz)
+
+One idea per module: `viz.values` (arrays as short text), `viz.names` (node names and the
+backward edges' derivative labels), `viz.style` (looks), `viz.graph` (`draw`),
+`viz.output` (`render`).
+"""
+
+from viz.graph import draw
+from viz.output import FORMATS, GraphvizNotFoundError, render
+
+__all__ = ["FORMATS", "GraphvizNotFoundError", "draw", "render"]
