@@ -1,0 +1,53 @@
+"""``autograd-bn graph``: draw BN's computational graph, forward in black, backward in red."""
+
+from __future__ import annotations
+
+import argparse
+
+import viz
+from autograd_bn.bn import batchnorm
+from autograd_bn.cli.common import add_problem_args, problem_from_args
+from viz.graph import RANKDIRS
+
+DEFAULT_NAME = "bn_graph"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "graph",
+        help="draw BN's computational graph (svg, png, pdf or dot)",
+        description="Draw Batch Normalisation's computational graph as the seed's table does: "
+        "the forward pass top-down in black, the backward pass bottom-up in red, each red "
+        "edge labelled with the local derivative the gradient is multiplied by. Prints the "
+        "path written.",
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="PATH",
+        help=f"file to write; default {DEFAULT_NAME}.svg (or .FORMAT) in the current folder",
+    )
+    parser.add_argument(
+        "--format", choices=viz.FORMATS,
+        help="svg, png, pdf (these need Graphviz's dot program) or dot (DOT source); "
+        "default: from the extension of -o, else svg",
+    )
+    parser.add_argument("--no-backward", dest="backward", action="store_false",
+                        help="leave out the red backward edges")
+    parser.add_argument("--values", action="store_true",
+                        help="show each node's value and gradient (after backward with a "
+                        "random dout)")
+    parser.add_argument("--rankdir", choices=RANKDIRS, default="TB",
+                        help="layout direction: TB top-down (default), LR left-right, …")
+    add_problem_args(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    problem = problem_from_args(args)
+    out = batchnorm(problem.x, problem.gamma, problem.beta, problem.eps)
+    if args.values:
+        out.backward(problem.dout)
+    path = args.output or f"{DEFAULT_NAME}.{args.format or 'svg'}"
+    written = viz.render(out, path, format=args.format, backward=args.backward,
+                         values=args.values, rankdir=args.rankdir)
+    print(written)
+    return 0
