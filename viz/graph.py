@@ -113,9 +113,10 @@ def _legend(backward: bool, rankdir: str) -> str:
                            ("intermediate", "intermediate"), ("output", "output"))
     )
     down, up = _ARROWS[rankdir]
-    arrows = f"forward {down} black"
+    rows = [f"forward {down} black"]
     if backward:
-        arrows += (f'      <FONT COLOR="{style.BACKWARD}">backward {up} red: '
-                   "d(input) += d(node) · label (the local derivative)</FONT>")
+        rows.append(f'<FONT COLOR="{style.BACKWARD}">backward {up} red: '
+                    "d(input) += d(node) · label (the local derivative)</FONT>")
+    lines = "".join(f'<TR><TD COLSPAN="4">{row}</TD></TR>' for row in rows)
     return (f'<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3"><TR>{swatches}</TR>'
-            f'<TR><TD COLSPAN="4">{arrows}</TD></TR></TABLE>>')
+            f"{lines}</TABLE>>")
