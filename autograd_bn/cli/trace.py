@@ -1,0 +1,30 @@
+"""``autograd-bn trace``: BN's backward pass node by node, beside the seed's staged backward."""
+
+from __future__ import annotations
+
+import argparse
+
+from autograd_bn.cli.common import add_problem_args, problem_from_args
+from autograd_bn.trace import trace_batchnorm
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "trace",
+        help="walk BN's backward pass node by node, beside the seed's staged backward",
+        description="Walk Batch Normalisation's backward pass in the order the engine runs "
+        "it. For every node: the gradient arriving there, and for each input the local "
+        "derivative and the contribution sent along that edge; where the seed's staged "
+        "backward (d10, d8_3, … dx) has the same quantity, its name and max|engine − seed|. "
+        "Exit status 0 when every seed intermediate matches, 1 when one does not.",
+    )
+    parser.add_argument("--json", action="store_true",
+                        help="print the trace as JSON (every value and gradient in full)")
+    add_problem_args(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    trace = trace_batchnorm(problem_from_args(args))
+    print(trace.to_json() if args.json else trace.format_text())
+    return 0 if trace.all_match else 1

@@ -1,0 +1,468 @@
+"""The BN backward pass step by step, in the order the engine runs it, beside the seed's.
+
+`trace_batchnorm(problem)` builds BN from the engine's ops, runs ``backward(dout)`` and records,
+for every node as the engine completes its gradient: the gradient arriving there, and for each
+input the local derivative and the contribution sent along that edge (``Tensor.vjp``, the
+engine's own edge computation). Each is set beside the matching intermediate of the seed's
+staged backward (`autograd_bn.manual.backward_staged_intermediates`) where there is one.
+
+Where each seed name lives in the engine's graph is one table, `SEED_PLACES`. The seed names
+a gradient after the node that sends it: ``d8_3`` goes from (8) to (3), ``d10`` from (10) to
+(8). A node with one consumer receives exactly that edge's gradient, so most names are both an
+edge and a node's gradient; node (3) has two consumers, and its gradient ``d3_1`` is the sum of
+the edges ``d8_3`` and ``d4``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autograd_bn.bn import batchnorm
+from autograd_bn.manual import backward_staged_intermediates, batchnorm_forward
+from autograd_bn.problem import Problem
+from autograd_bn.tensor import Tensor
+
+Place = str | tuple[str, str]
+"""A node, by the first word of its label (``"(3)"``), or an edge ``(child, parent)``."""
+
+SEED_PLACES: dict[str, tuple[Place, ...]] = {
+    "dout": ("(12)", ("(12)", "(10)"), "(10)"),
+    "d10": ("(8)", ("(10)", "(8)")),
+    "d8_3": (("(8)", "(3)"),),
+    "d8_7": ("(7)", ("(8)", "(7)")),
+    "d7": ("(6)", ("(7)", "(6)")),
+    "d6": ("(5)+ε", ("(6)", "(5)+ε"), "(5)", ("(5)+ε", "(5)")),
+    "d5": ("(4)", ("(5)", "(4)")),
+    "d4": (("(4)", "(3)"),),
+    "d3_1": ("(3)", ("(3)", "(1)")),
+    "d3_2": ("(2)", ("(3)", "(2)")),
+    "d2": (("(2)", "(1)"),),
+    "dx": ("(1)",),
+    "dgamma": ("(9)", ("(10)", "(9)")),
+    "dbeta": ("(11)", ("(12)", "(11)")),
+}
+"""Every intermediate of the seed's staged backward (and ``dout``, the gradient it starts from),
+and where it equals the engine's values: a node's gradient, or an edge's contribution."""
+
+TOLERANCES = {"float64": 1e-12, "float32": 1e-4}
+"""Largest accepted ``max|engine − seed|`` per dtype, for values up to 1 in size; larger
+values get ``max|value|`` times as much (the rounding error of a sum grows with its terms)."""
+
+
+def node_key(node: Tensor, index: int) -> str:
+    """A node's short name: its label's first word (``"(3)"``), else ``#<index>``."""
+    words = node.label.split() if node.label else []
+    return words[0] if words else f"#{index}"
+
+
+def seed_number(key: str) -> int | None:
+    """The seed's node number for a key such as ``"(3)"``; None for ``"(5)+ε"`` and the like."""
+    if key.startswith("(") and key.endswith(")") and key[1:-1].isdigit():
+        return int(key[1:-1])
+    return None
+
+
+def op_text(node: Tensor) -> str:
+    """The op with its settings: ``mean(axis=0)``, ``pow(p=2)``, ``sub``; ``leaf`` for inputs."""
+    if node.op is None:
+        return "leaf" if node.requires_grad else "constant"
+    params = node.params
+    if "shown_axis" in params:
+        return f"{node.op}(axis={params['shown_axis']})"
+    if "p" in params:
+        return f"{node.op}(p={params['p']:g})"
+    return node.op
+
+
+def _scale(array: np.ndarray) -> float:
+    """``max(1, max|array|)``: what a tolerance is relative to."""
+    return max(1.0, float(np.max(np.abs(np.asarray(array, dtype=np.float64)), initial=0.0)))
+
+
+def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
+    """``max|a − b|``, computed in float64."""
+    diff = np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))
+    return float(np.max(diff, initial=0.0))
+
+
+@dataclass(frozen=True)
+class SeedMatch:
+    """A seed intermediate set beside an engine value: its name and ``max|engine − seed|``."""
+
+    name: str
+    max_abs_diff: float
+    tolerance: float
+
+    @property
+    def matches(self) -> bool:
+        return self.max_abs_diff <= self.tolerance
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "max_abs_diff": _finite(self.max_abs_diff),
+                "tolerance": self.tolerance, "matches": self.matches}
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One backward edge: the gradient a node sends to one of its inputs."""
+
+    parent: str
+    parent_label: str
+    local_derivative: str
+    summed_axes: tuple[int, ...]
+    spread: bool
+    contribution: np.ndarray | None  # None: the input is a constant, nothing is sent
+    seed: SeedMatch | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "to": self.parent,
+            "to_label": self.parent_label,
+            "local_derivative": self.local_derivative,
+            "summed_axes": list(self.summed_axes),
+            "spread": self.spread,
+            "requires_grad": self.contribution is not None,
+            "shape": None if self.contribution is None else list(self.contribution.shape),
+            "contribution": _array(self.contribution),
+            "seed": None if self.seed is None else self.seed.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node of the backward pass, as the engine completes its gradient."""
+
+    index: int  # 1-based position in the engine's order
+    key: str
+    label: str
+    op: str
+    value: np.ndarray
+    grad: np.ndarray
+    seed: SeedMatch | None
+    edges: tuple[Edge, ...]
+    received_from: tuple[str, ...]  # children whose edges sum to grad (empty for the output)
+    sum_diff: float | None  # max|sum of the received contributions − grad|
+
+    @property
+    def number(self) -> int | None:
+        return seed_number(self.key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.index,
+            "node": self.key,
+            "number": self.number,
+            "label": self.label,
+            "op": self.op,
+            "shape": list(self.grad.shape),
+            "value": _array(self.value),
+            "grad": _array(self.grad),
+            "seed": None if self.seed is None else self.seed.to_dict(),
+            "received_from": list(self.received_from),
+            "sum_max_abs_diff": None if self.sum_diff is None else _finite(self.sum_diff),
+            "edges": [edge.to_dict() for edge in self.edges],
+        }
+
+
+@dataclass(frozen=True)
+class Trace:
+    """The engine's BN backward pass, step by step, and how it compares with the seed's."""
+
+    problem: Problem
+    steps: tuple[Step, ...]
+    tolerance: float
+    seed_places: dict[str, tuple[Place, ...]] = field(default_factory=lambda: dict(SEED_PLACES))
+
+    @property
+    def dtype(self) -> str:
+        return str(self.problem.x.dtype)
+
+    def matches(self) -> list[tuple[SeedMatch, Place]]:
+        """Every comparison made, with where it was made."""
+        found: list[tuple[SeedMatch, Place]] = []
+        for step in self.steps:
+            if step.seed is not None:
+                found.append((step.seed, step.key))
+            for edge in step.edges:
+                if edge.seed is not None:
+                    found.append((edge.seed, (step.key, edge.parent)))
+        return found
+
+    def seed_summary(self) -> dict[str, dict[str, Any]]:
+        """Per seed name, in `SEED_PLACES` order: where it was found and the largest difference."""
+        summary: dict[str, dict[str, Any]] = {
+            name: {"places": [], "max_abs_diff": None, "matches": False}
+            for name in self.seed_places
+        }
+        for match, place in self.matches():
+            entry = summary[match.name]
+            first = not entry["places"]
+            entry["places"].append(place)
+            entry["max_abs_diff"] = (match.max_abs_diff if first
+                                     else max(entry["max_abs_diff"], match.max_abs_diff))
+            entry["matches"] = match.matches and (first or entry["matches"])
+        return summary
+
+    @property
+    def all_match(self) -> bool:
+        """Every seed intermediate was found, at every place, within tolerance; sums agree."""
+        summary = self.seed_summary()
+        sums_ok = all(s.sum_diff is None or s.sum_diff <= self.tolerance * _scale(s.grad)
+                      for s in self.steps)
+        return sums_ok and all(entry["matches"] for entry in summary.values())
+
+    @property
+    def max_diff(self) -> float:
+        return max((m.max_abs_diff for m, _ in self.matches()), default=0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        n, d = self.problem.shape
+        summary = self.seed_summary()
+        return {
+            "problem": {"N": n, "D": d, "seed": self.problem.seed, "dtype": self.dtype,
+                        "eps": self.problem.eps},
+            "all_match": self.all_match,
+            "max_abs_diff": _finite(self.max_diff),
+            "tolerance": self.tolerance,
+            "seed_intermediates": {
+                name: {
+                    "places": [_place_dict(p) for p in entry["places"]],
+                    "max_abs_diff": _finite(entry["max_abs_diff"]),
+                    "matches": entry["matches"],
+                }
+                for name, entry in summary.items()
+            },
+            "steps": [step.to_dict() for step in self.steps],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+
+    def format_text(self) -> str:
+        return format_trace(self)
+
+
+def trace_batchnorm(problem: Problem) -> Trace:
+    """Run BN's backward pass on ``problem`` and record every step beside the seed's values."""
+    x, gamma, beta, dout, eps = problem.x, problem.gamma, problem.beta, problem.dout, problem.eps
+    out = batchnorm(x, gamma, beta, eps)
+    _, cache = batchnorm_forward(x, gamma, beta, eps)
+    reference = {"dout": np.asarray(dout), **backward_staged_intermediates(dout, cache)}
+    tolerance = TOLERANCES.get(str(np.asarray(x).dtype), TOLERANCES["float32"])
+
+    keys = {node: node_key(node, i) for i, node in enumerate(out.nodes())}
+    node_names: dict[str, str] = {}
+    edge_names: dict[tuple[str, str], str] = {}
+    for name, places in SEED_PLACES.items():
+        for place in places:
+            if isinstance(place, str):
+                node_names[place] = name
+            else:
+                edge_names[place] = name
+
+    def compare(name: str | None, value: np.ndarray) -> SeedMatch | None:
+        if name is None:
+            return None
+        return SeedMatch(name, max_abs_diff(value, reference[name]),
+                         tolerance * _scale(reference[name]))
+
+    received: dict[str, list[tuple[str, np.ndarray]]] = {}
+    steps: list[Step] = []
+
+    def on_node(node: Tensor, grad: np.ndarray) -> None:
+        key = keys[node]
+        grad = np.array(grad, copy=True)
+        edges = []
+        for i, parent in enumerate(node.parents):
+            pkey = keys[parent]
+            contribution = None
+            if parent.requires_grad:
+                contribution = np.array(node.vjp(i, grad), copy=True)
+                received.setdefault(pkey, []).append((key, contribution))
+            edges.append(Edge(
+                parent=pkey,
+                parent_label=parent.label or pkey,
+                local_derivative=node.local_derivative(i),
+                summed_axes=node.reduced_axes(i),
+                spread=parent.size > node.size,
+                contribution=contribution,
+                seed=None if contribution is None
+                else compare(edge_names.get((key, pkey)), contribution),
+            ))
+        incoming = received.pop(key, [])
+        sum_diff = None
+        if incoming:
+            total = incoming[0][1].astype(np.float64)
+            for _, c in incoming[1:]:
+                total = total + c
+            sum_diff = max_abs_diff(total, grad)
+        steps.append(Step(
+            index=len(steps) + 1,
+            key=key,
+            label=node.label or key,
+            op=op_text(node),
+            value=np.array(node.data, copy=True),
+            grad=grad,
+            seed=compare(node_names.get(key), grad),
+            edges=tuple(edges),
+            received_from=tuple(child for child, _ in incoming),
+            sum_diff=sum_diff,
+        ))
+
+    out.backward(dout, on_node=on_node)
+    return Trace(problem, tuple(steps), tolerance)
+
+
+# ---- text -----------------------------------------------------------------------------------
+
+PREVIEW_VALUES = 3
+
+
+def number(value: float) -> str:
+    """A short scientific number: ``1.76e+00``; ``0`` for exactly zero."""
+    if value == 0:
+        return "0"
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.2e}"
+
+
+def diff_text(value: float | None) -> str:
+    """A difference such as ``1.1e-16`` (``0`` when exact, ``-`` when there is none)."""
+    if value is None:
+        return "-"
+    return "0" if value == 0 else f"{value:.1e}"
+
+
+def preview(array: np.ndarray | None, count: int = PREVIEW_VALUES) -> str:
+    """The first ``count`` values of an array, flattened: ``[ 1.76e+00 -4.00e-01 …]``."""
+    if array is None:
+        return "(no gradient: a constant)"
+    flat = np.asarray(array, dtype=np.float64).ravel()
+    shown = " ".join(f"{v:9.2e}" if v else f"{0:>9}" for v in flat[:count])
+    return f"[{shown}{' …' if flat.size > count else ''}]"
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "()" if not shape else f"({', '.join(map(str, shape))}{',' if len(shape) == 1 else ''})"
+
+
+def _derivative_text(edge: Edge) -> str:
+    text = f"× {edge.local_derivative}"
+    if edge.summed_axes:
+        axes = edge.summed_axes
+        text += f", Σ axis {axes[0] if len(axes) == 1 else axes}"
+    if edge.spread:
+        text += ", spread"
+    return text
+
+
+def _place_text(place: Place) -> str:
+    return f"grad at {place}" if isinstance(place, str) else f"edge {place[0]}→{place[1]}"
+
+
+def _place_dict(place: Place) -> dict[str, str]:
+    if isinstance(place, str):
+        return {"node": place}
+    return {"from": place[0], "to": place[1]}
+
+
+def _seed_cells(match: SeedMatch | None) -> tuple[str, str]:
+    if match is None:
+        return "", ""
+    return match.name, diff_text(match.max_abs_diff) + ("" if match.matches else " ✗")
+
+
+_COLUMNS = (("#", 3, ">"), ("node  → input", 17, "<"), ("op  × local derivative", 18, "<"),
+            ("shape", 7, "<"), ("gradient (first values)", 33, "<"), ("seed", 6, "<"),
+            ("Δ", 7, "<"))
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: combining marks (the hat of x̂) take none."""
+    return sum(0 if unicodedata.combining(ch) else 1 for ch in text)
+
+
+def _pad(text: str, width: int, align: str = "<") -> str:
+    fill = " " * max(0, width - _width(text))
+    return fill + text if align == ">" else text + fill
+
+
+def _row(*cells: str) -> str:
+    parts = [_pad(cell, width, align) for cell, (_, width, align) in zip(cells, _COLUMNS,
+                                                                        strict=True)]
+    return " ".join(parts).rstrip()
+
+
+def format_trace(trace: Trace) -> str:
+    """The trace as aligned text, within 100 columns."""
+    n, d = trace.problem.shape
+    lines = [
+        "BN backward pass, node by node in the order the engine runs it",
+        f"N={n}, D={d}, seed {trace.problem.seed}, {trace.dtype}, eps {trace.problem.eps:g}; "
+        "dout = dL/d(12), a random upstream gradient",
+        "Node lines: the gradient dL/d(node) arriving there. → lines: what the node sends to one",
+        "input, its gradient × the local derivative (Σ: summed over broadcast axes; spread: copied",
+        "to every row). seed: the seed's staged intermediate; Δ: max|engine − seed|.",
+        "",
+        _row(*(title for title, _, _ in _COLUMNS)),
+    ]
+    for step in trace.steps:
+        lines.append(_row(str(step.index), step.label, step.op, shape_text(step.grad.shape),
+                          preview(step.grad), *_seed_cells(step.seed)))
+        if len(step.received_from) > 1:
+            names = [_edge_name(trace, child, step.key) for child in step.received_from]
+            lines.append(_row("", "  = Σ received", "from " + ", ".join(step.received_from),
+                              "", " + ".join(names) + " (sum of the edges)",
+                              "", diff_text(step.sum_diff)))
+        for edge in step.edges:
+            shape = "" if edge.contribution is None else shape_text(edge.contribution.shape)
+            lines.append(_row("", f"  → {edge.parent_label}", _derivative_text(edge), shape,
+                              preview(edge.contribution), *_seed_cells(edge.seed)))
+    lines += ["", "The seed's staged backward in the engine's graph:", ""]
+    lines.append(f"{'seed':<7}{'where the engine has the same values':<60}max Δ")
+    for name, entry in trace.seed_summary().items():
+        where = "; ".join(_place_text(p) for p in entry["places"]) or "NOT FOUND"
+        mark = "" if entry["matches"] else "  ✗"
+        lines.append(f"{name:<7}{where:<60}{diff_text(entry['max_abs_diff'])}{mark}")
+    found = sum(1 for entry in trace.seed_summary().values() if entry["places"])
+    verdict = "all match" if trace.all_match else "MISMATCH"
+    lines += ["", f"{found} of {len(trace.seed_places)} seed values found; largest Δ "
+              f"{diff_text(trace.max_diff)} (tolerance {trace.tolerance:.0e} × max(1, |value|)): "
+              f"{verdict}."]
+    return "\n".join(lines)
+
+
+def _edge_name(trace: Trace, child: str, parent: str) -> str:
+    for step in trace.steps:
+        if step.key == child:
+            for edge in step.edges:
+                if edge.parent == parent:
+                    return edge.seed.name if edge.seed else f"{child}→{parent}"
+    return f"{child}→{parent}"
+
+
+# ---- JSON helpers -----------------------------------------------------------------------------
+
+
+def _finite(value: float | None) -> float | str | None:
+    """A float for JSON: non-finite values become the strings ``"nan"``, ``"inf"``, ``"-inf"``."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else str(value)
+
+
+def _array(array: np.ndarray | None) -> Any:
+    if array is None:
+        return None
+    a = np.asarray(array, dtype=np.float64)
+    if np.all(np.isfinite(a)):
+        return a.tolist()
+    return np.vectorize(_finite, otypes=[object])(a).tolist()
