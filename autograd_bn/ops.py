@@ -22,6 +22,8 @@ Adding an op means adding one `Op(...)` here: `Tensor` picks up its methods auto
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +62,7 @@ class Op:
 # Broadcasting, written once: a gradient always reaches an input in that input's shape.
 
 
+@functools.lru_cache(maxsize=4096)
 def broadcast_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
     """Axes of ``grad_shape`` that must be summed to bring a gradient back to ``shape``.
 
@@ -79,20 +82,22 @@ def fit(grad: Array, shape: tuple[int, ...]) -> Array:
 
     Summing undoes broadcasting in the forward pass (the input was repeated, so its gradient
     is the sum of the copies' gradients). Spreading is what a reduction's backward needs: the
-    gradient of ``x.sum(axis=0)`` reaches every row of ``x``. A spread result is a read-only
-    view; the engine copies it before it is ever written to.
+    gradient of ``x.sum(axis=0)`` reaches every row of ``x`` (the seed's ``np.ones((N, D))``).
     """
     if grad.shape == shape:
         return grad
-    axes = broadcast_axes(grad.shape, shape) if grad.ndim >= len(shape) else ()
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-        lead = grad.ndim - len(shape)
-        if lead:
-            grad = grad.reshape(grad.shape[lead:])
-        if grad.shape == shape:
-            return grad
-    return np.broadcast_to(grad, shape)
+    if grad.ndim >= len(shape):
+        axes = broadcast_axes(grad.shape, shape)
+        if axes:
+            grad = np.add.reduce(grad, axis=axes, keepdims=True)
+            lead = grad.ndim - len(shape)
+            if lead:
+                grad = grad.reshape(grad.shape[lead:])
+            if grad.shape == shape:
+                return grad
+    spread = np.empty(shape, grad.dtype)
+    spread[...] = grad
+    return spread
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,13 +121,6 @@ def normalize_axis(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, 
     return tuple(sorted(out))
 
 
-def _spread(g: Array, a: Array, axis: tuple[int, ...], keepdims: bool) -> Array:
-    """The gradient of a reduction over ``axis``, reshaped so that it broadcasts against ``a``."""
-    if not keepdims and a.ndim:
-        g = np.expand_dims(g, axis)
-    return g
-
-
 def _reduction_params(
     a: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
 ) -> dict[str, Any]:
@@ -130,8 +128,11 @@ def _reduction_params(
     n = 1
     for ax in axes:
         n *= a.shape[ax]
+    # the result's shape with the reduced axes kept as 1s: how the gradient is spread back
+    kept = tuple(1 if i in axes else size for i, size in enumerate(a.shape))
     shown = axes[0] if len(axes) == 1 else axes
-    return {"axis": axes, "keepdims": bool(keepdims), "n": n, "shown_axis": shown}
+    return {"axis": axes, "keepdims": bool(keepdims), "n": n, "kept_shape": kept,
+            "shown_axis": shown}
 
 
 def _power_params(a: Any, p: Any) -> dict[str, Any]:
@@ -154,7 +155,7 @@ def _pow_derivative(names: dict[str, Any]) -> str:
 
 add = Op(
     "add",
-    forward=np.add,
+    forward=operator.add,
     vjps=(lambda g, out, a, b: g, lambda g, out, a, b: g),
     derivatives=("1", "1"),
     methods=("__add__",),
@@ -164,7 +165,7 @@ add = Op(
 
 sub = Op(
     "sub",
-    forward=np.subtract,
+    forward=operator.sub,
     vjps=(lambda g, out, a, b: g, lambda g, out, a, b: -g),
     derivatives=("1", "−1"),
     methods=("__sub__",),
@@ -174,7 +175,7 @@ sub = Op(
 
 mul = Op(
     "mul",
-    forward=np.multiply,
+    forward=operator.mul,
     vjps=(lambda g, out, a, b: g * b, lambda g, out, a, b: g * a),
     derivatives=("{b}", "{a}"),
     methods=("__mul__",),
@@ -184,7 +185,7 @@ mul = Op(
 
 neg = Op(
     "neg",
-    forward=np.negative,
+    forward=operator.neg,
     vjps=(lambda g, out, a: -g,),
     derivatives=("−1",),
     methods=("__neg__",),
@@ -221,8 +222,8 @@ reciprocal = Op(
 
 sum = Op(
     "sum",
-    forward=lambda a, axis, keepdims, **_: np.sum(a, axis=axis, keepdims=keepdims),
-    vjps=(lambda g, out, a, axis, keepdims, **_: _spread(g, a, axis, keepdims),),
+    forward=lambda a, axis, keepdims, **_: np.add.reduce(a, axis=axis, keepdims=keepdims),
+    vjps=(lambda g, out, a, kept_shape, **_: g.reshape(kept_shape),),
     derivatives=("1",),
     methods=("sum",),
     symbol="Σ",
@@ -231,8 +232,8 @@ sum = Op(
 
 mean = Op(
     "mean",
-    forward=lambda a, axis, keepdims, **_: np.mean(a, axis=axis, keepdims=keepdims),
-    vjps=(lambda g, out, a, axis, keepdims, n, **_: _spread(g / n, a, axis, keepdims),),
+    forward=lambda a, axis, keepdims, n, **_: np.add.reduce(a, axis=axis, keepdims=keepdims) / n,
+    vjps=(lambda g, out, a, kept_shape, n, **_: g.reshape(kept_shape) / n,),
     derivatives=("1/{n}",),
     methods=("mean",),
     symbol="mean",

@@ -7,6 +7,7 @@ leaves, asking each op (in `autograd_bn.ops`) for the vector-Jacobian product of
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,6 +17,7 @@ from autograd_bn import ops
 
 Array = np.ndarray
 _NUMBER = (int, float, np.integer, np.floating)
+_FLOATS = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 _REJECTED_KINDS = {"c": "complex", "O": "object", "U": "string", "S": "bytes", "V": "structured"}
 
 
@@ -26,11 +28,11 @@ def as_float_array(data: Any, what: str = "data") -> Array:
     object, string and other non-real data raise `TypeError` naming the dtype.
     """
     array = data if isinstance(data, np.ndarray) else np.asarray(data)
+    if array.dtype in _FLOATS:
+        return array
     kind = array.dtype.kind
     if kind in "biu":
         return array.astype(np.float64)
-    if array.dtype in (np.float32, np.float64):
-        return array
     name = _REJECTED_KINDS.get(kind, "non-real")
     raise TypeError(
         f"{what} must be real numbers (float32, float64, int or bool), "
@@ -75,18 +77,26 @@ class Tensor:
 
     # ---- building the graph -----------------------------------------------------------------
 
-    @classmethod
-    def _apply(cls, op: ops.Op, parents: tuple[Tensor, ...], params: dict[str, Any]) -> Tensor:
-        """Run ``op`` forward on ``parents`` and record the result as a new node."""
-        out = cls.__new__(cls)
-        out.data = np.asarray(op.forward(*[p.data for p in parents], **params))
-        out.grad = None
-        out.label = None
-        out._op = op
-        out.parents = parents
-        out.params = params
-        out.requires_grad = any(p.requires_grad for p in parents)
-        return out
+    @staticmethod
+    def _node(
+        data: Any,
+        op: ops.Op | None,
+        parents: tuple[Tensor, ...],
+        params: dict[str, Any],
+        requires_grad: bool,
+        label: str | None = None,
+    ) -> Tensor:
+        """A new node, without `__init__`'s checks: the engine's own fast constructor."""
+        node = object.__new__(Tensor)
+        # numpy gives a scalar, not an array, for 0-d results: keep .data an ndarray
+        node.data = data if type(data) is np.ndarray else np.asarray(data)
+        node.grad = None
+        node.label = label
+        node._op = op
+        node.parents = parents
+        node.params = params
+        node.requires_grad = requires_grad
+        return node
 
     def _lift(self, other: Any) -> Tensor:
         """An operand as a Tensor: numbers and arrays become constants (no gradient)."""
@@ -94,8 +104,8 @@ class Tensor:
             return other
         if isinstance(other, _NUMBER):
             # A Python number takes this tensor's dtype, so a float32 graph stays float32.
-            return Tensor(np.asarray(other, dtype=self.dtype), label=f"{other:g}",
-                          requires_grad=False)
+            value = np.asarray(other, dtype=self.data.dtype)
+            return Tensor._node(value, None, (), {}, False, f"{other:g}")
         if isinstance(other, (np.ndarray, list, tuple)):
             return Tensor(other, requires_grad=False)
         raise TypeError(
@@ -219,34 +229,16 @@ class Tensor:
                 )
             grad = grad.astype(self.dtype, copy=False)
 
-        pending: dict[Tensor, Array] = {self: grad}  # gradient sums still being collected
-        owned: set[Tensor] = set()  # nodes whose pending array is ours to add into in place
-        for node in reversed(self.nodes(requiring_grad=True)):
-            g = pending.pop(node)
-            if not g.flags.writeable:  # a spread-out view from a reduction's backward
-                g = g.copy()
-                owned.add(node)
-            if on_node is not None:
-                on_node(node, g)
-            if node._op is None:  # a leaf: accumulate over calls, in an array nobody else holds
-                if node.grad is not None:
-                    node.grad = np.asarray(node.grad + g)
-                else:
-                    node.grad = g if node in owned else g.copy()
-                continue
-            node.grad = g
-            for i, parent in enumerate(node.parents):
-                if not parent.requires_grad:
-                    continue
-                contribution = node.vjp(i, g)
-                before = pending.get(parent)
-                if before is None:
-                    pending[parent] = contribution
-                elif parent in owned:
-                    before += contribution
-                else:
-                    pending[parent] = np.asarray(before + contribution)
-                    owned.add(parent)
+        order = self.nodes(requiring_grad=True)
+        # Backward makes no reference cycles, so the cycle collector has nothing to find here;
+        # pausing it saves it from scanning a large graph again and again.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            _backpropagate(order, grad, on_node)
+        finally:
+            if collecting:
+                gc.enable()
 
     def vjp(self, i: int, grad: Array) -> Array:
         """The gradient that ``grad`` (dL/d self) sends to ``parents[i]``: one edge of backward.
@@ -254,15 +246,21 @@ class Tensor:
         It is the op's vector-Jacobian product, brought to the parent's shape (summed over
         broadcast axes, or spread back out after a reduction) and dtype.
         """
-        op = self._op
-        if op is None:
+        if self._op is None:
             raise ValueError("a leaf has no inputs to send a gradient to")
-        parent = self.parents[i]
-        # asarray: numpy turns 0-d results into scalars, which cannot be added into in place
-        vjp = np.asarray(op.vjps[i](grad, self.data, *[p.data for p in self.parents],
-                                    **self.params))
-        contribution = ops.fit(vjp, parent.shape)
-        if contribution.dtype != parent.dtype:
+        return self._vjp(i, grad, [p.data for p in self.parents])
+
+    def _vjp(self, i: int, grad: Array, inputs: list[Array]) -> Array:
+        parent = self.parents[i].data
+        vjp = self._op.vjps[i]  # type: ignore[union-attr]
+        params = self.params
+        contribution = vjp(grad, self.data, *inputs, **params) if params else vjp(
+            grad, self.data, *inputs)
+        if type(contribution) is not np.ndarray:  # a 0-d result comes back as a numpy scalar
+            contribution = np.asarray(contribution)
+        if contribution.shape != parent.shape:
+            contribution = ops.fit(contribution, parent.shape)
+        if contribution.dtype is not parent.dtype and contribution.dtype != parent.dtype:
             contribution = contribution.astype(parent.dtype)
         return contribution
 
@@ -288,26 +286,67 @@ class Tensor:
         return f"Tensor({body}, {', '.join(extra)})"
 
 
+def _backpropagate(
+    order: list[Tensor], grad: Array, on_node: Callable[[Tensor, Array], None] | None
+) -> None:
+    """The backward pass proper: ``order`` lists the nodes inputs-first, output last."""
+    output = order[-1]
+    pending: dict[Tensor, Array] = {output: grad}  # gradient sums still being collected
+    owned: set[Tensor] = set()  # nodes whose pending array is ours to add into in place
+    for node in reversed(order):
+        g = pending.pop(node)
+        if on_node is not None:
+            on_node(node, g)
+        if node._op is None:  # a leaf: accumulate over calls, in an array nobody else holds
+            if node.grad is None:
+                node.grad = g if node in owned else np.array(g)
+            else:
+                node.grad = np.asarray(node.grad + g)
+            continue
+        node.grad = g  # may be shared with another node, or a read-only broadcast view
+        inputs = [p.data for p in node.parents]
+        for i, parent in enumerate(node.parents):
+            if not parent.requires_grad:
+                continue
+            contribution = node._vjp(i, g, inputs)
+            before = pending.get(parent)
+            if before is None:
+                pending[parent] = contribution
+            elif parent in owned:
+                before += contribution
+            else:
+                pending[parent] = np.asarray(before + contribution)
+                owned.add(parent)
+
+
 def _binary_method(op: ops.Op, reflected: bool) -> Callable[[Tensor, Any], Tensor]:
+    forward = op.forward
+
     def method(self: Tensor, other: Any) -> Tensor:
-        other = self._lift(other)
-        return Tensor._apply(op, (other, self) if reflected else (self, other), {})
+        if not isinstance(other, Tensor):
+            other = self._lift(other)
+        a, b = (other, self) if reflected else (self, other)
+        return Tensor._node(forward(a.data, b.data), op, (a, b), {},
+                            a.requires_grad or b.requires_grad)
 
     return method
 
 
 def _unary_method(op: ops.Op) -> Callable[..., Tensor]:
+    forward = op.forward
     if op.params is None:
 
         def method(self: Tensor) -> Tensor:
-            return Tensor._apply(op, (self,), {})
+            return Tensor._node(forward(self.data), op, (self,), {}, self.requires_grad)
 
         return method
 
     make_params = op.params
 
     def method_with_params(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        return Tensor._apply(op, (self,), make_params(self, *args, **kwargs))
+        params = make_params(self, *args, **kwargs)
+        return Tensor._node(forward(self.data, **params), op, (self,), params,
+                            self.requires_grad)
 
     return method_with_params
 
