@@ -1,0 +1,443 @@
+"""`autograd_bn.compare`, `autograd_bn.explain` and `autograd_bn.userimpl` as a library."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograd_bn import compare as compare_module
+from autograd_bn import manual
+from autograd_bn.compare import GRADS, Metrics, compare, measure, median_time, tolerance
+from autograd_bn.explain import explain_report, format_explain
+from autograd_bn.gradcheck import rel_error
+from autograd_bn.problem import make_problem
+from autograd_bn.userimpl import UserImpl, UserImplError, load_callable, load_user_impl
+
+FIXTURES = Path(__file__).parent / "fixtures"
+METHODS = list(manual.BACKWARDS)
+
+
+def fixture(spec: str) -> str:
+    return f"{FIXTURES / spec}"
+
+
+@pytest.fixture(scope="module")
+def cs231n():
+    """The cs231n gradient-check set-up: seed 231, N=4, D=5, x = 5·randn + 12."""
+    return compare(make_problem(4, 5, 231), with_torch=False, repeats=3)
+
+
+# ---- the done-when numbers ------------------------------------------------------------------
+
+
+def test_autograd_matches_numerical_gradient_like_the_assignment(cs231n) -> None:
+    auto = cs231n.row("autograd")
+    for g in GRADS:
+        assert 1e-13 <= auto.vs_numerical[g].rel_error <= 1e-8, g
+        assert auto.vs_numerical[g].allclose
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_hand_written_pass_matches_autograd_to_1e_12(cs231n, method: str) -> None:
+    row = cs231n.row(method)
+    assert row.kind == "manual" and row.agrees
+    for g in GRADS:
+        assert row.vs_autograd[g].rel_error <= 1e-12, g
+        assert row.vs_autograd[g].max_abs_diff <= 1e-14, g
+        assert row.vs_autograd[g].allclose
+        assert 1e-13 <= row.vs_numerical[g].rel_error <= 1e-8, g
+    assert row.forward.allclose and row.forward.max_abs_diff <= 1e-14
+
+
+def test_rows_and_verdict(cs231n) -> None:
+    assert [r.name for r in cs231n.rows] == ["autograd", *METHODS]
+    auto = cs231n.row("autograd")
+    assert all(auto.vs_autograd[g].exact and auto.vs_autograd[g].max_abs_diff == 0 for g in GRADS)
+    assert cs231n.agree and cs231n.exit_code == 0 and cs231n.disagreeing == []
+    assert cs231n.dtype == "float64" and cs231n.tolerance == pytest.approx(1.49e-8, rel=1e-2)
+    # dbeta is the same sum everywhere: bitwise equal
+    assert all(cs231n.row(m).vs_autograd["dbeta"].exact for m in METHODS)
+    with pytest.raises(KeyError, match="no method 'nope'"):
+        cs231n.row("nope")
+
+
+def test_row_grads_are_the_methods_results(cs231n) -> None:
+    p = cs231n.problem
+    _, cache = manual.batchnorm_forward(p.x, p.gamma, p.beta, p.eps)
+    for name in METHODS:
+        for mine, theirs in zip(cs231n.row(name).grads, manual.BACKWARDS[name](p.dout, cache),
+                                strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+    assert cs231n.numerical_grads[0].dtype == np.float64
+
+
+def test_times_are_positive_and_repeats_is_honoured(cs231n) -> None:
+    for row in cs231n.rows:
+        assert row.median_seconds > 0 and row.calls == 3
+    adaptive = compare(make_problem(3, 2, 1), methods=["compact"], with_torch=False,
+                       numerical=False)
+    assert all(r.median_seconds > 0 and r.calls >= 5 for r in adaptive.rows)
+
+
+def test_median_time_counts_calls() -> None:
+    calls = []
+    seconds, n = median_time(lambda: calls.append(1), repeats=7, setup=lambda: None)
+    assert n == 7 and len(calls) == 7 and seconds >= 0
+
+
+def test_methods_can_be_chosen() -> None:
+    c = compare(make_problem(3, 2, 0), methods=["paper"], with_torch=False, repeats=1)
+    assert [r.name for r in c.rows] == ["autograd", "paper"]
+    c = compare(make_problem(3, 2, 0), methods=[], with_torch=False, repeats=1)
+    assert [r.name for r in c.rows] == ["autograd"] and c.agree
+    with pytest.raises(ValueError, match="unknown method.*'fast'.*staged"):
+        compare(make_problem(3, 2, 0), methods=["fast"])
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="repeats must be a positive integer"):
+            compare(make_problem(3, 2, 0), repeats=bad)
+
+
+# ---- dtypes, sizes, tolerance -----------------------------------------------------------------
+
+
+def test_tolerance_fits_the_dtype() -> None:
+    assert tolerance("float64") == pytest.approx(np.sqrt(np.finfo(np.float64).eps))
+    assert tolerance(np.float32) == pytest.approx(3.45e-4, rel=1e-2)
+
+
+def test_float32_agrees_with_float32_tolerances() -> None:
+    c = compare(make_problem(4, 5, 231, "float32"), with_torch=False, repeats=2)
+    assert c.dtype == "float32" and c.tolerance == tolerance("float32") and c.agree
+    assert all(g.dtype == np.float32 for r in c.rows for g in r.grads)
+    assert all(g.dtype == np.float64 for g in c.numerical_grads)  # always float64
+    for name in METHODS:
+        assert max(c.row(name).vs_autograd[g].rel_error for g in GRADS) < 1e-3
+        assert max(c.row(name).vs_numerical[g].rel_error for g in GRADS) < 1e-3
+
+
+@pytest.mark.parametrize(("n", "d", "seed", "dtype"), [
+    (1, 5, 0, "float64"), (1, 3, 7, "float32"), (2, 3, 231, "float32"), (2, 3, 0, "float64"),
+    (3, 1, 4, "float32"), (16, 7, 5, "float32"), (60, 40, 231, "float64"),
+])
+def test_correct_methods_agree_on_awkward_sizes(n: int, d: int, seed: int, dtype: str) -> None:
+    # N = 1: dx = 0 exactly; N = 2: dx is ~0 and only rounding noise is left. The tolerance is
+    # relative to the size of the summed terms, so noise never reads as a disagreement.
+    c = compare(make_problem(n, d, seed, dtype), with_torch=False, repeats=1,
+                numerical=n * d <= 100)
+    assert c.agree, c.format_table()
+
+
+def test_batch_of_one_gives_zero_dx() -> None:
+    c = compare(make_problem(1, 4, 3), with_torch=False, repeats=1)
+    assert np.all(c.row("autograd").grads[0] == 0)
+    np.testing.assert_array_equal(c.row("autograd").grads[2], c.problem.dout[0])
+
+
+def test_measure_uses_the_scale_for_near_zero_results() -> None:
+    ref = np.array([1e-9, 1.0])
+    noisy = ref + np.array([1e-12, 0.0])
+    m = measure(noisy, ref, tol=1e-8, scale=1.0)
+    assert m.allclose and not m.exact and m.rel_error > 1e-4  # cs231n's error is fooled
+    assert not measure(ref * 1.01, ref, tol=1e-8, scale=1.0).allclose
+    assert measure(ref, ref, 1e-8, 1.0) == Metrics(0.0, 0.0, True, True)
+
+
+def test_nan_never_agrees() -> None:
+    m = measure(np.array([np.nan, 1.0]), np.array([1.0, 1.0]), 1e-8, 1.0)
+    assert not m.allclose and not m.exact and math.isnan(m.rel_error)
+    assert m.to_dict()["rel_error"] is None and m.to_dict()["max_abs_diff"] is None
+
+
+# ---- JSON and table -----------------------------------------------------------------------------
+
+
+def test_json_is_valid_with_stable_keys(cs231n) -> None:
+    data = json.loads(cs231n.to_json())
+    assert list(data) == ["problem", "reference", "tolerance", "numerical_gradient", "time",
+                          "agree", "disagreeing", "methods", "notes"]
+    assert data["problem"] == {"N": 4, "D": 5, "seed": 231, "dtype": "float64", "eps": 1e-5}
+    assert data["agree"] is True and data["disagreeing"] == []
+    assert [m["name"] for m in data["methods"]] == ["autograd", *METHODS]
+    row = data["methods"][1]
+    assert list(row) == ["name", "kind", "description", "agrees", "disagreements",
+                         "median_seconds", "calls", "forward", "vs_autograd", "vs_numerical"]
+    assert list(row["vs_autograd"]) == list(GRADS)
+    assert list(row["vs_autograd"]["dx"]) == ["max_abs_diff", "rel_error", "exact", "allclose"]
+    assert row["vs_autograd"]["dx"]["rel_error"] == cs231n.rows[1].vs_autograd["dx"].rel_error
+    assert data["numerical_gradient"] == {"computed": True, "h": 1e-5, "dtype": "float64"}
+    assert cs231n.to_json() == cs231n.to_json()
+
+
+def test_json_has_no_nan_literals() -> None:
+    text = compare_module.dumps({"a": float("nan"), "b": [np.float32("inf"), np.int64(3)],
+                                 "c": np.bool_(True)})
+    assert json.loads(text) == {"a": None, "b": [None, 3], "c": True}
+
+
+def test_table_is_aligned_and_fits_100_columns(cs231n) -> None:
+    text = cs231n.format_table()
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert lines[-1] == f"RESULT: all {len(METHODS)} methods agree with autograd."
+    rows = [line for line in lines if line.split()[:1] == ["staged"]]
+    assert len(rows) == 3  # two tables and the legend
+    header = next(line for line in lines if line.startswith("method"))
+    assert rows[0].index("1.7e-09") == header.index("dx", header.index("dbeta"))
+    assert "float64" in text and "N=4, D=5, seed 231" in text
+
+
+def test_numerical_can_be_skipped_or_left_to_size() -> None:
+    c = compare(make_problem(3, 2, 0), with_torch=False, numerical=False, repeats=1)
+    assert not c.numerical and c.row("staged").vs_numerical is None
+    assert json.loads(c.to_json())["methods"][0]["vs_numerical"] is None
+    assert "(skipped in this run)" in c.format_table()
+    big = compare(make_problem(51, 50, 0), methods=[], with_torch=False, numerical=None,
+                  repeats=1)
+    assert not big.numerical and "numerical gradient skipped" in big.notes[0]
+    small = compare(make_problem(3, 2, 0), methods=[], with_torch=False, numerical=None,
+                    repeats=1)
+    assert small.numerical and small.notes == ()
+
+
+# ---- your own implementation -------------------------------------------------------------------
+
+
+def test_correct_user_implementation_agrees() -> None:
+    user = load_user_impl(fixture("bn_correct.py:batchnorm_forward"),
+                          fixture("bn_correct.py:batchnorm_backward"))
+    c = compare(make_problem(4, 5, 231), user=user, with_torch=False, repeats=2)
+    row = c.row("yours")
+    assert row.kind == "user" and row.agrees and c.exit_code == 0
+    assert "bn_correct.py:batchnorm_forward" in row.description
+    assert all(row.vs_autograd[g].rel_error < 1e-12 for g in GRADS)
+    assert row.median_seconds > 0 and row.calls == 2
+
+
+def test_user_functions_can_be_passed_directly() -> None:
+    fwd = load_callable(fixture("bn_correct.py:Layer.forward"))
+    bwd = load_callable(fixture("bn_correct.py:Layer.backward"))
+    c = compare(make_problem(3, 4, 1, "float32"), user=(fwd, bwd), with_torch=False, repeats=1)
+    assert c.row("yours").agrees
+    with pytest.raises(ValueError, match="'compact' is taken"):
+        compare(make_problem(3, 4, 1), user=UserImpl(fwd, bwd, "compact"))
+
+
+@pytest.mark.parametrize(("forward", "backward", "wrong"), [
+    ("bn_correct.py:batchnorm_forward", "bn_wrong.py:backward_direct_path_only", ["dx"]),
+    ("bn_correct.py:batchnorm_forward", "bn_wrong.py:backward_swapped", ["dgamma", "dbeta"]),
+    ("bn_wrong.py:forward_unbiased", "bn_correct.py:batchnorm_backward", ["out", "dx", "dgamma"]),
+])
+def test_wrong_user_implementation_disagrees(forward: str, backward: str, wrong: list) -> None:
+    user = load_user_impl(fixture(forward), fixture(backward), name="homework")
+    c = compare(make_problem(4, 5, 231), user=user, with_torch=False, repeats=1)
+    assert c.exit_code == 1 and not c.agree
+    assert [r.name for r in c.disagreeing] == ["homework"]
+    assert c.row("homework").disagreements == wrong
+    assert f"RESULT: 1 of {len(METHODS) + 1} disagree with autograd: homework" in c.format_table()
+    assert json.loads(c.to_json())["disagreeing"] == ["homework"]
+
+
+@pytest.mark.parametrize(("forward", "backward", "message"), [
+    ("forward_raises", "batchnorm_backward",
+     "forward forward_raises raised ValueError: Invalid forward batchnorm mode"),
+    ("forward_one_value", "batchnorm_backward", "must return (out, cache), got a ndarray"),
+    ("forward_wrong_shape", "batchnorm_backward", "out has shape (5, 4), expected (4, 5)"),
+    ("forward_nan", "batchnorm_backward", "out contains 1 NaN or infinite value(s)"),
+    ("batchnorm_forward", "backward_raises", "backward backward_raises raised KeyError: 'x_hat'"),
+    ("batchnorm_forward", "backward_two_values", "must return (dx, dgamma, dbeta), got 2 values"),
+    ("batchnorm_forward", "backward_none", "must return (dx, dgamma, dbeta), got a NoneType"),
+    ("batchnorm_forward", "backward_wrong_shape", "dgamma has shape (1, 5), expected (5,)"),
+    ("batchnorm_forward", "backward_nan", "dx contains 20 NaN or infinite value(s)"),
+    ("batchnorm_forward", "backward_strings", "dgamma must hold real numbers, got dtype <U"),
+])
+def test_broken_user_implementation_is_a_one_line_error(forward, backward, message) -> None:
+    user = load_user_impl(fixture(f"bn_broken.py:{forward}"), fixture(f"bn_broken.py:{backward}"))
+    with pytest.raises(UserImplError) as info:
+        compare(make_problem(4, 5, 231), user=user, with_torch=False, repeats=1)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_user_gets_copies_and_the_cs231n_bn_param() -> None:
+    seen = {}
+
+    def forward(x, gamma, beta, bn_param):
+        seen["bn_param"] = dict(bn_param)
+        x += 1  # scribbling on the input must not change the problem
+        return manual.batchnorm_forward(x - 1, gamma, beta, bn_param["eps"])
+
+    def backward(dout, cache):
+        grads = manual.backward_compact(dout, cache)
+        dout[:] = 0
+        return grads
+
+    p = make_problem(4, 5, 231, eps=1e-3)
+    x_before = p.x.copy()
+    c = compare(p, user=(forward, backward), with_torch=False, repeats=3)
+    assert seen["bn_param"] == {"mode": "train", "eps": 1e-3}
+    np.testing.assert_array_equal(p.x, x_before)
+    assert c.row("yours").agrees
+
+
+# ---- loading -------------------------------------------------------------------------------------
+
+
+def test_load_from_a_module_on_the_current_directory(monkeypatch) -> None:
+    monkeypatch.chdir(FIXTURES)
+    monkeypatch.delitem(__import__("sys").modules, "bn_correct", raising=False)
+    fn = load_callable("bn_correct:batchnorm_forward", "--forward")
+    assert fn.__name__ == "batchnorm_forward"
+    assert load_callable("bn_wrong.py:backward_swapped").__name__ == "backward_swapped"
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("bn_correct.py", "expected FILE.py:NAME or package.module:NAME"),
+    ("bn_correct.py:", "expected FILE.py:NAME"),
+    (":batchnorm_forward", "expected FILE.py:NAME"),
+    ("missing.py:f", "file missing.py not found (paths are relative to"),
+    ("no_such_module_xyz:f", "module no_such_module_xyz not found"),
+    ("not a module:f", "is neither a .py file nor a module name"),
+    ("bn_import_error.py:f", "importing bn_import_error.py failed: RuntimeError: homework not"),
+    ("bn_correct.py:batchnorm_fwd", "has no attribute 'batchnorm_fwd' (it defines: Layer, "),
+    ("bn_correct.py:Layer.nope", "has no attribute 'Layer.nope'"),
+    ("bn_broken.py:NOT_A_FUNCTION", "NOT_A_FUNCTION is not a function (it is of type int)"),
+])
+def test_load_errors_name_the_problem(monkeypatch, spec: str, message: str) -> None:
+    monkeypatch.chdir(FIXTURES)
+    with pytest.raises(UserImplError) as info:
+        load_callable(spec, "--forward")
+    text = str(info.value)
+    assert text.startswith("--forward") and message in text and "\n" not in text
+
+
+def test_module_import_failure_inside_a_package_names_the_cause(tmp_path, monkeypatch) -> None:
+    (tmp_path / "homework.py").write_text("import numpy\nimport does_not_exist_abc\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserImplError, match="importing homework failed: ModuleNotFoundError: "
+                                            "No module named 'does_not_exist_abc'"):
+        load_callable("homework:f", "--backward")
+
+
+# ---- bad input -----------------------------------------------------------------------------------
+
+
+def arrays(n: int = 4, d: int = 3) -> dict:
+    p = make_problem(n, d, 0)
+    return {"x": p.x, "gamma": p.gamma, "beta": p.beta, "dout": p.dout}
+
+
+@pytest.mark.parametrize(("change", "error", "message"), [
+    ({"x": np.ones(4)}, ValueError, r"x must be 2-D \(N, D\), got shape \(4,\)"),
+    ({"x": np.ones((2, 3, 1))}, ValueError, r"x must be 2-D \(N, D\), got shape \(2, 3, 1\)"),
+    ({"gamma": np.ones(4)}, ValueError, r"gamma must have shape \(D,\) = \(3,\), got shape \(4,"),
+    ({"beta": np.ones((3, 1))}, ValueError, r"beta must have shape \(D,\) = \(3,\), got shape"),
+    ({"x": np.ones((0, 3)), "dout": np.ones((0, 3))}, ValueError, r"empty batch \(shape \(0, 3"),
+    ({"eps": 0.0}, ValueError, "eps must be a finite number > 0, got eps=0.0"),
+    ({"eps": -1e-5}, ValueError, "eps must be a finite number > 0"),
+    ({"eps": float("nan")}, ValueError, "eps must be a finite number > 0"),
+    ({"eps": "1e-5"}, TypeError, "eps must be a real number"),
+    ({"x": np.array([["a", "b", "c"]] * 4)}, TypeError, "x must hold real numbers"),
+    ({"gamma": np.ones(3, dtype=complex)}, TypeError, "gamma must hold real numbers"),
+    ({"dout": np.ones((4, 2))}, ValueError, r"dout must have the shape of x \(4, 3\)"),
+    ({"dout": np.array([["x"] * 3] * 4)}, TypeError, "dout must be real numbers"),
+])
+def test_bad_input_names_the_problem(change: dict, error: type, message: str) -> None:
+    kwargs = {**arrays(), "eps": 1e-5, **change}
+    with pytest.raises(error, match=message):
+        compare(**kwargs, with_torch=False, repeats=1)
+
+
+def test_arrays_or_a_problem() -> None:
+    c = compare(**arrays(), eps=1e-5, with_torch=False, repeats=1)
+    assert c.agree and c.seed is None and json.loads(c.to_json())["problem"]["seed"] is None
+    with pytest.raises(TypeError, match="missing dout"):
+        compare(x=np.ones((2, 2)), gamma=np.ones(2), beta=np.ones(2))
+    with pytest.raises(TypeError, match="not both"):
+        compare(make_problem(2, 2, 0), x=np.ones((2, 2)))
+
+
+def test_integer_and_list_input_become_float64() -> None:
+    c = compare(x=[[1, 2], [3, 5], [4, 4]], gamma=[1, 2], beta=[0, 1], dout=[[1, 0], [0, 1],
+                [1, 1]], with_torch=False, repeats=1)
+    assert c.dtype == "float64" and c.agree
+
+
+# ---- torch ---------------------------------------------------------------------------------------
+
+
+def test_torch_row_agrees() -> None:
+    pytest.importorskip("torch")
+    c = compare(make_problem(4, 5, 231), repeats=3)
+    row = c.row("torch")
+    assert row.kind == "torch" and row.agrees and row.median_seconds > 0
+    assert all(row.vs_autograd[g].rel_error < 1e-12 for g in GRADS)
+    assert all(1e-13 <= row.vs_numerical[g].rel_error <= 1e-8 for g in GRADS)
+    c32 = compare(make_problem(4, 5, 231, "float32"), with_torch=True, repeats=1)
+    assert c32.row("torch").agrees and c32.row("torch").grads[0].dtype == np.float32
+    one = compare(make_problem(1, 3, 0), with_torch=True, repeats=1)
+    assert "torch" not in [r.name for r in one.rows] and "torch skipped" in one.notes[0]
+
+
+def test_torch_can_be_left_out_or_required(monkeypatch) -> None:
+    c = compare(make_problem(3, 2, 0), with_torch=False, repeats=1)
+    assert "torch" not in [r.name for r in c.rows]
+    monkeypatch.setattr(compare_module, "torch_available", lambda: False)
+    assert "torch" not in [r.name for r in compare(make_problem(3, 2, 0), repeats=1).rows]
+    with pytest.raises(ModuleNotFoundError, match="pip install torch"):
+        compare(make_problem(3, 2, 0), with_torch=True)
+
+
+# ---- the explanation -----------------------------------------------------------------------------
+
+
+def test_explain_reports_measured_numbers(cs231n) -> None:
+    report = explain_report(cs231n)
+    run, seed = report["this_run"], report["seed_setting"]
+    p = cs231n.problem
+    sums = (p.x - p.x.mean(axis=0)).sum(axis=0)
+    assert run["sum_x_minus_mean"] == [float(v) for v in sums]
+    assert run["sum_x_minus_mean_exact"] == 0.0
+    assert 0 < run["sum_x_minus_mean_max_abs"] <= 10 * run["rounding_scale"]
+    assert run["dL_mu2_max_abs"] > 1e-3  # the term is not small...
+    assert run["dx_with_minus_without_max_abs"] < 1e-15  # ...what it adds to dx is
+    nums = [run[f"{v}_vs_numerical_rel_error"] for v in ("autograd", "with", "without")]
+    assert max(nums) - min(nums) < 1e-3 * min(nums)  # indistinguishable vs numerical
+    # the seed's own comparison: keeping dL_mu2 reads ~1e-10, dropping it ~5e-13
+    assert 1e-11 < seed["with_vs_staged_rel_error"] < 1e-9
+    assert seed["without_vs_staged_rel_error"] < 2e-12
+    assert seed["with_vs_staged_rel_error"] > 50 * seed["without_vs_staged_rel_error"]
+    assert seed["with_vs_staged_max_abs"] < 1e-13  # absolute noise only
+    assert seed["worst_entry_diff"] / (2 * abs(seed["worst_entry_dx"])) == pytest.approx(
+        seed["with_vs_staged_rel_error"], rel=1e-6)
+    json.loads(compare_module.dumps(report))
+
+
+def test_explain_text_comes_from_the_run(cs231n) -> None:
+    report = explain_report(cs231n)
+    text = format_explain(report)
+    run = report["this_run"]
+    for key in ("sum_x_minus_mean_max_abs", "dL_mu2_max_abs", "sum_dL_mu2_max_abs",
+                "dx_with_minus_without_max_abs", "autograd_vs_numerical_rel_error"):
+        assert f"{run[key]:.1e}" in text, key
+    assert f"{report['seed_setting']['with_vs_staged_rel_error']:.1e}" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+    other = compare(make_problem(6, 3, 8, "float32"), with_torch=False, repeats=1)
+    other_text = format_explain(explain_report(other))
+    assert "float32" in other_text and other_text != text
+    assert f"{explain_report(other)['this_run']['dL_mu2_max_abs']:.1e}" in other_text
+
+
+def test_explain_without_numerical_gradient() -> None:
+    c = compare(make_problem(3, 2, 0), with_torch=False, numerical=False, repeats=1)
+    report = explain_report(c)
+    assert report["this_run"]["autograd_vs_numerical_rel_error"] is None
+    assert "numerical gradient was skipped" in format_explain(report)
+
+
+def test_rel_error_is_the_gradcheck_one(cs231n) -> None:
+    row = cs231n.row("compact")
+    assert row.vs_autograd["dx"].rel_error == rel_error(row.grads[0],
+                                                        cs231n.row("autograd").grads[0])
