@@ -8,7 +8,8 @@ leaves, asking each op (in `autograd_bn.ops`) for the vector-Jacobian product of
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from autograd_bn import ops
 Array = np.ndarray
 _NUMBER = (int, float, np.integer, np.floating)
 _FLOATS = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
+_creation_order = itertools.count()  # every node's number: parents are always made first
 _REJECTED_KINDS = {"c": "complex", "O": "object", "U": "string", "S": "bytes", "V": "structured"}
 
 
@@ -57,7 +59,7 @@ class Tensor:
     array to both inputs); copy one before writing into it. Leaf gradients are never shared.
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "parents", "params", "requires_grad")
+    __slots__ = ("data", "grad", "label", "_op", "parents", "params", "requires_grad", "_order")
     __array_ufunc__ = None  # ndarray + Tensor defers to Tensor.__radd__ instead of looping
 
     def __init__(self, data: Any, *, label: str | None = None, requires_grad: bool = True):
@@ -74,6 +76,7 @@ class Tensor:
         self.parents: tuple[Tensor, ...] = ()
         self.params: dict[str, Any] = {}
         self.requires_grad = requires_grad
+        self._order = next(_creation_order)
 
     # ---- building the graph -----------------------------------------------------------------
 
@@ -96,6 +99,7 @@ class Tensor:
         node.parents = parents
         node.params = params
         node.requires_grad = requires_grad
+        node._order = next(_creation_order)
         return node
 
     def _lift(self, other: Any) -> Tensor:
@@ -177,23 +181,19 @@ class Tensor:
     def nodes(self, *, requiring_grad: bool = False) -> list[Tensor]:
         """Every tensor this one depends on, itself included, each once, inputs first.
 
-        The walk is iterative, so graphs of any depth work. With ``requiring_grad=True`` only
-        the nodes a backward pass visits (those that require grad) are listed.
+        A node is always made after its inputs, so the order of creation is a topological
+        order: the nodes are found by an iterative walk (graphs of any depth work) and sorted
+        by when they were made. With ``requiring_grad=True`` only the nodes a backward pass
+        visits (those that require grad) are listed.
         """
-        order: list[Tensor] = []
         seen = {self}
-        stack: list[tuple[Tensor, Iterator[Tensor]]] = [(self, iter(self.parents))]
+        stack = [self]
         while stack:
-            node, parents = stack[-1]
-            for parent in parents:
+            for parent in stack.pop().parents:
                 if parent not in seen and (parent.requires_grad or not requiring_grad):
                     seen.add(parent)
-                    stack.append((parent, iter(parent.parents)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-        return order
+                    stack.append(parent)
+        return sorted(seen, key=_creation)
 
     # ---- backpropagation --------------------------------------------------------------------
 
@@ -284,6 +284,10 @@ class Tensor:
         if not self.requires_grad:
             extra.append("requires_grad=False")
         return f"Tensor({body}, {', '.join(extra)})"
+
+
+def _creation(node: Tensor) -> int:
+    return node._order
 
 
 def _backpropagate(
