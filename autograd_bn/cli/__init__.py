@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from autograd_bn import __version__
 
-COMMANDS: tuple[str, ...] = ("graph", "trace", "compare")
+COMMANDS: tuple[str, ...] = ("graph", "trace", "compare", "report")
 """Subcommand modules of this package, in the order ``--help`` lists them."""
 
 

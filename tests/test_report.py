@@ -1,0 +1,287 @@
+"""`autograd_bn.report` and ``autograd-bn report``: one self-contained HTML page.
+
+What the page looks like in a browser is checked in test_browser.py; here, its text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograd_bn.bn import batchnorm
+from autograd_bn.cli import main
+from autograd_bn.problem import make_problem
+from autograd_bn.report import SHOWN, Report, array_data, asset, build_report, json_for_script
+from autograd_bn.trace import SEED_PLACES
+
+FAST = ["--no-torch", "--repeats", "1"]
+
+
+class Page(HTMLParser):
+    """Every start tag with its attributes, and the text inside <style> and <script>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.inline: dict[str, list[str]] = {"style": [], "script": []}
+        self._in: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._in = tag if tag in self.inline else None
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            self.inline[self._in].append(data)
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return build_report(make_problem())
+
+
+@pytest.fixture(scope="module")
+def page(report: Report) -> Page:
+    parsed = Page()
+    parsed.feed(report.html)
+    return parsed
+
+
+def node_blob(html: str) -> dict:
+    match = re.search(r'<script type="application/json" id="node-data">(.*?)</script>',
+                      html, flags=re.DOTALL)
+    assert match
+    return json.loads(match.group(1))
+
+
+def test_page_is_self_contained(report: Report, page: Page) -> None:
+    assert report.html.startswith("<!DOCTYPE html>")
+    loading = {"link", "img", "iframe", "object", "embed", "audio", "video", "source", "base",
+               "image", "use", "track", "frame"}
+    assert not [tag for tag, _ in page.tags if tag in loading]
+    for tag, attrs in page.tags:
+        for name, value in attrs.items():
+            if name.startswith("xmlns"):
+                continue  # a namespace name, never fetched
+            assert name not in {"src", "href", "xlink:href", "srcset", "action", "poster",
+                                "data", "formaction"} or (value or "").startswith("#"), (tag, name)
+            assert "://" not in (value or ""), (tag, name, value)
+    styles = "".join(page.inline["style"])
+    assert "url(" not in styles and "@import" not in styles and "@font-face" not in styles
+    scripts = "".join(page.inline["script"])
+    for needle in ("fetch(", "XMLHttpRequest", "import(", "://", "WebSocket"):
+        assert needle not in scripts, needle
+    assert len(page.inline["script"]) >= 3  # error recorder, data, behaviour: all inline
+
+
+def test_page_has_graph_tables_trace_and_explanation(report: Report, page: Page) -> None:
+    ids = {attrs.get("id") for _, attrs in page.tags}
+    assert {"graph", "compare", "trace", "explain", "inspector", "compare-table",
+            "trace-table", "node-data"} <= ids
+    assert [tag for tag, _ in page.tags].count("svg") == 1
+    methods = [m["name"] for m in report.comparison.to_dict()["methods"]]
+    assert {"autograd", "staged", "analytical", "compact", "paper"} <= set(methods)
+    for name in methods:
+        assert f"<td><b>{name}</b></td>" in report.html
+    node_rows = [a for t, a in page.tags if t == "tr" and a.get("class") == "node"]
+    assert len(node_rows) == len(report.trace.steps)
+    for name in SEED_PLACES:
+        assert f"<td>{name}</td>" in report.html
+    assert "dL_mu2" in report.html and "S(x - mu)" in report.html
+    assert "NaN" not in report.html
+
+
+def test_every_drawn_node_has_its_value_and_gradient(report: Report) -> None:
+    problem = make_problem()
+    out = batchnorm(problem.x, problem.gamma, problem.beta, problem.eps)
+    drawn = re.findall(r'<g id="(n\d+)" class="node[^"]*">\s*<title>(n\d+)</title>', report.html)
+    assert drawn and all(a == b for a, b in drawn)
+    data = node_blob(report.html)["nodes"]
+    assert set(data) == {f"n{i}" for i in range(len(out.nodes()))} == {a for a, _ in drawn}
+    for node_id, entry in data.items():
+        index = int(node_id[1:])
+        tensor = out.nodes()[index]
+        assert entry["label"] == tensor.label
+        assert entry["value"]["shape"] == list(tensor.shape)
+        assert (entry["grad"] is None) == (not tensor.requires_grad)
+    by_label = {e["label"]: e for e in data.values()}
+    assert by_label["(3) x − mean"]["seed"]["name"] == "d3_1"
+    assert sorted(by_label["(3) x − mean"]["received_from"]) == ["(4)", "(8)"]
+    assert len(by_label["(1) x"]["grad"]["values"]) == 4
+
+
+def test_big_arrays_are_cut_in_the_page() -> None:
+    entry = array_data(np.arange(30.0).reshape(3, 10))
+    assert entry["truncated"] and entry["shown"] == [3, SHOWN]
+    assert entry["stats"] == {"min": 0.0, "mean": 14.5, "max": 29.0}
+    assert array_data(np.array([np.nan, 1.0]))["values"] == ["nan", 1.0]
+
+
+def test_inline_json_cannot_end_its_script() -> None:
+    text = json_for_script({"label": "</script><script>alert(1)</script>"})
+    assert "</" not in text and json.loads(text)["label"].startswith("</script>")
+
+
+def test_assets_are_inlined(report: Report) -> None:
+    assert asset("report.css").strip()[:40] in report.html
+    assert "data-nodes-wired" in asset("report.js") and "@media print" in asset("report.css")
+
+
+# ---- the command line ---------------------------------------------------------------------
+
+
+def test_cli_report_default_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", *FAST]) == 0
+    assert capsys.readouterr().out.strip() == "bn_report.html"
+    html = (tmp_path / "bn_report.html").read_text(encoding="utf-8")
+    assert "</html>" in html and "N=4, D=5, seed 0, float64" in html
+    assert os.listdir(tmp_path) == ["bn_report.html"]
+
+
+def test_cli_report_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "r.html"
+    assert main(["report", "-o", str(target), "-N", "3", "-D", "2", "--seed", "7",
+                 "--dtype", "float32", "--no-numerical", *FAST]) == 0
+    assert capsys.readouterr().out.strip() == str(target)
+    html = target.read_text(encoding="utf-8")
+    assert "N=3, D=2, seed 7, float32" in html
+    assert "(skipped)" in html  # no numerical gradient
+
+
+def test_cli_report_with_a_user_layer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    layer = tmp_path / "layer.py"
+    layer.write_text(
+        "from autograd_bn.manual import batchnorm_forward, backward_compact\n"
+        "def forward(x, gamma, beta, bn_param):\n"
+        "    return batchnorm_forward(x, gamma, beta, bn_param['eps'])\n"
+        "def backward(dout, cache):\n"
+        "    return backward_compact(dout, cache)\n", encoding="utf-8")
+    target = tmp_path / "r.html"
+    assert main(["report", "-o", str(target), "--forward", f"{layer}:forward",
+                 "--backward", f"{layer}:backward", "--name", "mine", *FAST]) == 0
+    assert "<td><b>mine</b></td>" in target.read_text(encoding="utf-8")
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("autograd-bn: error: "), lines
+    return lines[0]
+
+
+def test_cli_report_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "missing" / "r.html"
+    assert main(["report", "-o", str(target)]) == 2
+    assert "does not exist" in one_line_error(capsys)
+    assert not target.parent.exists() and os.listdir(tmp_path) == []
+
+
+def test_cli_report_output_is_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "-o", str(tmp_path)]) == 2
+    assert "is a directory" in one_line_error(capsys)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0,
+                    reason="root may write into read-only folders")
+def test_cli_report_unwritable_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        assert main(["report", "-o", str(folder / "r.html")]) == 2
+        assert "not writable" in one_line_error(capsys)
+        assert os.listdir(folder) == []
+    finally:
+        folder.chmod(0o700)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_cli_report_folder_refusing_files(capsys: pytest.CaptureFixture[str]) -> None:
+    """/proc exists and, even for root, takes no new files: the write itself fails."""
+    assert main(["report", "-o", "/proc/bn_report.html", *FAST]) == 2
+    assert "cannot write /proc/bn_report.html" in one_line_error(capsys)
+    assert not Path("/proc/bn_report.html").exists()
+
+
+def test_cli_report_failure_leaves_no_partial_file(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import autograd_bn.files
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(autograd_bn.files.os, "replace", broken_replace)
+    target = tmp_path / "r.html"
+    assert main(["report", "-o", str(target), *FAST]) == 2
+    assert "No space left on device" in one_line_error(capsys)
+    assert os.listdir(tmp_path) == []
+
+
+def test_cli_report_existing_file_untouched_on_failure(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import autograd_bn.cli.report as cli_report
+
+    target = tmp_path / "r.html"
+    target.write_text("old", encoding="utf-8")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Graphviz failed to render svg: boom")
+
+    monkeypatch.setattr(cli_report, "build_report", broken)
+    assert main(["report", "-o", str(target)]) == 2
+    assert "Graphviz failed" in one_line_error(capsys)
+    assert target.read_text(encoding="utf-8") == "old" and os.listdir(tmp_path) == ["r.html"]
+
+
+BAD_VALUES = [["-N", "0"], ["-D", "-1"], ["--seed", "-3"], ["--eps", "0"], ["--eps", "nan"],
+              ["--repeats", "0"], ["--forward", "x.py:f"], ["--backward", "x.py:g"],
+              ["--name", " ", "--forward", "a.py:f", "--backward", "a.py:g"],
+              ["--forward", "missing_file.py:f", "--backward", "missing_file.py:g"]]
+
+
+@pytest.mark.parametrize("argv", BAD_VALUES, ids=lambda a: " ".join(a))
+def test_cli_report_errors_are_those_of_compare(argv: list[str], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", *argv]) == 2
+    expected = one_line_error(capsys)
+    assert main(["report", *argv]) == 2
+    assert one_line_error(capsys) == expected
+    assert os.listdir(tmp_path) == []
+
+
+BAD_FLAGS = [["--dtype", "float16"], ["-N", "four"], ["--repeats", "x"], ["--bogus"],
+             ["--numerical=yes"]]
+
+
+@pytest.mark.parametrize("argv", BAD_FLAGS, ids=lambda a: " ".join(a))
+def test_cli_report_bad_flags_like_compare(argv: list[str], tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    messages = []
+    for command in ("compare", "report"):
+        with pytest.raises(SystemExit) as exc:
+            main([command, *argv])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+        messages.append(err.split(": error: ", 1)[1])
+    assert messages[0] == messages[1]
+    assert os.listdir(tmp_path) == []
