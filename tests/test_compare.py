@@ -131,6 +131,27 @@ def test_correct_methods_agree_on_awkward_sizes(n: int, d: int, seed: int, dtype
     assert c.agree, c.format_table()
 
 
+def test_badly_conditioned_float32_raises_the_tolerance_but_still_catches_mistakes() -> None:
+    # x = 1000 + 0.05·randn: x − μ keeps only a few float32 digits, in every method.
+    rng = np.random.default_rng(3)
+    x, gamma, beta, dout = ((1000 + 0.05 * rng.standard_normal((8, 3))), rng.standard_normal(3),
+                            rng.standard_normal(3), rng.standard_normal((8, 3)))
+    arrays32 = {"x": x, "gamma": gamma, "beta": beta, "dout": dout}
+    arrays32 = {k: v.astype(np.float32) for k, v in arrays32.items()}
+    fwd = fixture("bn_correct.py:batchnorm_forward")
+    good = load_user_impl(fwd, fixture("bn_correct.py:batchnorm_backward"))
+    bad = load_user_impl(fwd, fixture("bn_wrong.py:backward_direct_path_only"))
+    c = compare(**arrays32, user=good, with_torch=False, repeats=1)
+    assert c.agree and c.reference_error > tolerance("float32") / 10
+    assert c.tolerance == pytest.approx(10 * c.reference_error) and "raised" in c.notes[0]
+    assert json.loads(c.to_json())["tolerance"]["reference_error"] == c.reference_error
+    c = compare(**arrays32, user=bad, with_torch=False, repeats=1)
+    assert [r.name for r in c.disagreeing] == ["yours"]
+    c64 = compare(x=x, gamma=gamma, beta=beta, dout=dout, with_torch=False, repeats=1)
+    assert c64.agree and c64.reference_error == 0 and c64.tolerance == tolerance("float64")
+    assert c64.notes == ()
+
+
 def test_batch_of_one_gives_zero_dx() -> None:
     c = compare(make_problem(1, 4, 3), with_torch=False, repeats=1)
     assert np.all(c.row("autograd").grads[0] == 0)
