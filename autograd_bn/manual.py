@@ -94,10 +94,11 @@ def check_inputs(
         raise TypeError(f"eps must be a real number, got {type(eps).__name__} {eps!r}")
     if not (np.isfinite(eps) and eps > 0):
         raise ValueError(f"eps must be a finite number > 0, got eps={eps!r}")
-    with np.errstate(over="ignore"):
-        eps_working = dtype.type(eps)
-    if not (np.isfinite(eps_working) and eps_working > 0):
-        raise ValueError(f"eps={eps!r} is not a finite number > 0 in {dtype}")
+    if dtype != np.float64:  # a Python float is a float64 already: only narrower types can fail
+        with np.errstate(over="ignore", under="ignore"):
+            eps_working = dtype.type(eps)
+        if not (np.isfinite(eps_working) and eps_working > 0):
+            raise ValueError(f"eps={eps!r} is not a finite number > 0 in {dtype}")
     return x_arr, gamma_arr, beta_arr, float(eps)
 
 

@@ -7,7 +7,9 @@ An `Op` is a row of a table. For an op ``out = f(a, b)``:
 * ``vjps[i](g, out, a, b, **params)`` turns the gradient ``g = dL/d(out)`` into the
   contribution ``dL/d(input i)``: the vector-Jacobian product. It may return an array of a
   broadcast shape: `fit` brings it back to the input's own shape (summing over broadcast axes,
-  or spreading a reduced gradient back out), once, for every op;
+  or spreading a reduced gradient back out), once, for every op. It returns ``g`` itself, a
+  view of ``g``, or a new array (never an input or ``out``): the engine adds into new arrays
+  in place;
 * ``derivatives[i]`` states the local derivative d(out)/d(input i) for people, as a
   `str.format` template over the input labels ``{a}``, ``{b}``, the output label ``{out}``
   and the op's parameters (``{p}``, ``{n}``, ``{axis}``); the graph renderer prints it on the
@@ -23,6 +25,7 @@ Adding an op means adding one `Op(...)` here: `Tensor` picks up its methods auto
 from __future__ import annotations
 
 import functools
+import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,9 +98,17 @@ def fit(grad: Array, shape: tuple[int, ...]) -> Array:
                 grad = grad.reshape(grad.shape[lead:])
             if grad.shape == shape:
                 return grad
+    if math.prod(shape) >= _SPREAD_AS_VIEW_FROM:
+        # a read-only view: no copy of a large array. Making one costs about 2 µs of Python,
+        # so small gradients are copied instead.
+        return np.broadcast_to(grad, shape)
     spread = np.empty(shape, grad.dtype)
     spread[...] = grad
     return spread
+
+
+_SPREAD_AS_VIEW_FROM = 8192
+"""Spread a gradient as a view, not a copy, from this many elements up."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -108,6 +119,8 @@ def normalize_axis(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, 
     """``axis`` as a sorted tuple of non-negative axes; ``None`` means every axis."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, quickly
+        return (axis % ndim,)
     axes = axis if isinstance(axis, tuple) else (axis,)
     out = []
     for ax in axes:
@@ -143,6 +156,12 @@ def _power_params(a: Any, p: Any) -> dict[str, Any]:
     return {"p": float(p)}
 
 
+def _twice(t: Array) -> Array:
+    """``2·t``, in place: ``t`` is a fresh array (doubling is exact, so no rounding changes)."""
+    t *= 2
+    return t
+
+
 def _pow_derivative(names: dict[str, Any]) -> str:
     p = names["p"]
     if p == 2:
@@ -166,7 +185,8 @@ add = Op(
 sub = Op(
     "sub",
     forward=operator.sub,
-    vjps=(lambda g, out, a, b: g, lambda g, out, a, b: -g),
+    # negate after reducing to b's shape: one pass over g instead of two
+    vjps=(lambda g, out, a, b: g, lambda g, out, a, b: -fit(g, b.shape)),
     derivatives=("1", "−1"),
     methods=("__sub__",),
     reflected=("__rsub__",),
@@ -195,7 +215,7 @@ neg = Op(
 pow = Op(
     "pow",
     forward=lambda a, p: a * a if p == 2 else np.power(a, p),
-    vjps=(lambda g, out, a, p: g * (2 * a) if p == 2 else g * (p * np.power(a, p - 1)),),
+    vjps=(lambda g, out, a, p: _twice(g * a) if p == 2 else g * (p * np.power(a, p - 1)),),
     derivatives=(_pow_derivative,),
     methods=("__pow__",),
     symbol="**",

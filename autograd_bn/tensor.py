@@ -316,6 +316,8 @@ def _backpropagate(
             before = pending.get(parent)
             if before is None:
                 pending[parent] = contribution
+                if contribution is not g and contribution.base is None:  # a new array
+                    owned.add(parent)
             elif parent in owned:
                 before += contribution
             else:

@@ -347,3 +347,25 @@ def test_gradcheck_reports_a_wrong_gradient() -> None:
         gradcheck(lambda x: 1.0, np.ones(2))  # type: ignore[arg-type, return-value]
     with pytest.raises(ValueError, match="at least one input"):
         gradcheck(lambda: Tensor(1.0))
+
+
+def test_large_reductions_spread_gradients_as_views() -> None:
+    """Above a size, a reduction's gradient is spread as a read-only view; leaves still own."""
+    assert not ops.fit(np.ones(64), (200, 64)).flags.writeable
+    assert ops.fit(np.ones(5), (4, 5)).flags.writeable
+    rng = np.random.default_rng(3)
+    data, dout = rng.standard_normal((200, 64)), rng.standard_normal((200, 64))
+    x = Tensor(data)
+    centred = x - x.mean(axis=0)
+    out = centred * (centred**2).mean(axis=0)
+    out.backward(dout)
+    # the same function's gradient, derived by hand: y = c·v with c = x − mean, v = mean(c²)
+    c = data - data.mean(axis=0)
+    v = (c**2).mean(axis=0)
+    dc = dout * v + 2 * c / 200 * (dout * c).sum(axis=0)
+    expected = dc - dc.mean(axis=0)
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-10, atol=1e-12)
+    assert x.grad.flags.writeable and x.grad.flags.owndata
+    first = x.grad.copy()
+    out.backward(dout)
+    np.testing.assert_allclose(x.grad, 2 * first)
