@@ -120,7 +120,7 @@ def format_explain(report: dict[str, Any]) -> str:
         f"max {fmt(r['sum_x_minus_mean_max_abs'])}",
         f"     dv/dmu max {fmt(r['dv_dmean_max_abs'])};  S(x_hat) max "
         f"{fmt(r['sum_x_hat_max_abs'])}",
-        f"   rounding residue, of the order N·max|x|·eps = {fmt(r['rounding_scale'])}.",
+        f"   That is rounding residue, of the order N·max|x|·eps = {fmt(r['rounding_scale'])}.",
         f"2. The term itself is not small: max|dL_mu2| = {fmt(r['dL_mu2_max_abs'])}. "
         "What reaches dx is its",
         "   batch sum S(dL_mu2) = S(dx_scaled·x_hat)·S(x_hat), added to every row: max "

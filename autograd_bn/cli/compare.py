@@ -25,9 +25,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "compare",
         help="every backward pass (and yours) against autograd and the numerical gradient",
-        description="Run the engine's autograd, the hand-written backward passes, torch (when "
-        "installed) and optionally your own layer on one BN problem; print relative errors, "
-        "agreement and median time per call.",
+        description="Run the engine's autograd, the hand-written backward passes, torch (when\n"
+        "installed) and optionally your own layer on one BN problem; print relative errors,\n"
+        "agreement and the median time per call.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
