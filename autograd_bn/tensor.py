@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -59,7 +60,7 @@ class Tensor:
     array to both inputs); copy one before writing into it. Leaf gradients are never shared.
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "parents", "params", "requires_grad", "_order")
+    __slots__ = ("data", "grad", "_label", "_op", "parents", "params", "requires_grad", "_order")
     __array_ufunc__ = None  # ndarray + Tensor defers to Tensor.__radd__ instead of looping
 
     def __init__(self, data: Any, *, label: str | None = None, requires_grad: bool = True):
@@ -71,7 +72,7 @@ class Tensor:
             raise TypeError(f"requires_grad must be True or False, got {requires_grad!r}")
         self.data: Array = as_float_array(data)
         self.grad: Array | None = None
-        self.label = label
+        self._label = label
         self._op: ops.Op | None = None
         self.parents: tuple[Tensor, ...] = ()
         self.params: dict[str, Any] = {}
@@ -94,7 +95,7 @@ class Tensor:
         # numpy gives a scalar, not an array, for 0-d results: keep .data an ndarray
         node.data = data if type(data) is np.ndarray else np.asarray(data)
         node.grad = None
-        node.label = label
+        node._label = label
         node._op = op
         node.parents = parents
         node.params = params
@@ -108,8 +109,8 @@ class Tensor:
             return other
         if isinstance(other, _NUMBER):
             # A Python number takes this tensor's dtype, so a float32 graph stays float32.
-            value = np.asarray(other, dtype=self.data.dtype)
-            return Tensor._node(value, None, (), {}, False, f"{other:g}")
+            # Its label, the number itself, is made when it is first read.
+            return Tensor._node(np.asarray(other, self.data.dtype), None, (), {}, False)
         if isinstance(other, (np.ndarray, list, tuple)):
             return Tensor(other, requires_grad=False)
         raise TypeError(
@@ -125,6 +126,20 @@ class Tensor:
         return self._lift(other) * self.reciprocal()
 
     # ---- reading it -------------------------------------------------------------------------
+
+    @property
+    def label(self) -> str | None:
+        """The node's name in graphs and traces; a number's constant is named by its value."""
+        if self._label is None and self._op is None and not self.requires_grad \
+                and self.data.ndim == 0:
+            return f"{self.data.item():g}"
+        return self._label
+
+    @label.setter
+    def label(self, value: str | None) -> None:
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"label must be a string or None, got {type(value).__name__}")
+        self._label = value
 
     @property
     def op(self) -> str | None:
@@ -286,8 +301,7 @@ class Tensor:
         return f"Tensor({body}, {', '.join(extra)})"
 
 
-def _creation(node: Tensor) -> int:
-    return node._order
+_creation = operator.attrgetter("_order")
 
 
 def _backpropagate(
