@@ -191,6 +191,8 @@ def node_data(out: Tensor, trace: Trace) -> dict[str, dict[str, Any]]:
     """Per SVG node id (``n<index in out.nodes()>``, as `viz.draw` names them): what the page
     shows when it is hovered."""
     steps = {step.key: step for step in trace.steps}
+    names = {(step.key, edge.parent): edge.seed.name
+             for step in trace.steps for edge in step.edges if edge.seed}
     data = {}
     for index, node in enumerate(out.nodes()):
         key = node_key(node, index)
@@ -204,7 +206,10 @@ def node_data(out: Tensor, trace: Trace) -> dict[str, dict[str, Any]]:
             "grad": None if node.grad is None else array_data(node.grad),
             "step": step.index if step else None,
             "seed": step.seed.to_dict() if step and step.seed else None,
-            "received_from": list(step.received_from) if step else [],
+            "received_from": [
+                f"{child} ({names[(child, key)]})" if names.get((child, key)) else child
+                for child in (step.received_from if step else ())
+            ],
             "sends": [
                 {"to": e.parent_label, "derivative": e.local_derivative,
                  "seed": e.seed.name if e.seed else None}
@@ -264,7 +269,8 @@ def comparison_html(c: dict[str, Any]) -> str:
 and against a central-difference numerical gradient{"" if numerical else " (skipped)"}; "exact"
 means bit-for-bit equal. Green: within tolerance ({escape(tol["rule"])}, tol =
 {format_number(tol["autograd"])} against autograd, {format_number(tol["numerical"])} against
-the numerical gradient). Hover a cell for the largest absolute difference.</p>
+the numerical gradient). <span class="hint">Hover a cell for the largest absolute
+difference.</span></p>
 <div class="table-wrap"><table class="data" id="compare-table">
 <thead><tr><th rowspan="2">method</th><th rowspan="2">what it is</th>
 <th colspan="3">rel. error vs autograd</th><th colspan="3">rel. error vs numerical</th>
@@ -308,8 +314,8 @@ def trace_html(trace: Trace) -> str:
 dL/d(node) arriving at a node. Rows with →: what the node sends to one input, its gradient times
 the local derivative (Σ: summed over an axis broadcasting added; spread: copied to every row, as
 the seed's <code>np.ones((N,D))</code>). <i>seed</i> names the matching intermediate of the
-seed's staged backward (d10, d8_3, … dx) and Δ = max|engine − seed|. Click a row to find the
-node in the graph.</p>
+seed's staged backward (d10, d8_3, … dx) and Δ = max|engine − seed|. <span class="hint">Click
+a row to find the node in the graph.</span></p>
 <div class="table-wrap"><table class="data" id="trace-table">
 <thead><tr><th>#</th><th>node / → input</th><th>op / × local derivative</th><th>shape</th>
 <th>gradient (first values)</th><th>seed</th><th>Δ</th></tr></thead>

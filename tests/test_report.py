@@ -116,7 +116,7 @@ def test_every_drawn_node_has_its_value_and_gradient(report: Report) -> None:
         assert (entry["grad"] is None) == (not tensor.requires_grad)
     by_label = {e["label"]: e for e in data.values()}
     assert by_label["(3) x − mean"]["seed"]["name"] == "d3_1"
-    assert sorted(by_label["(3) x − mean"]["received_from"]) == ["(4)", "(8)"]
+    assert sorted(by_label["(3) x − mean"]["received_from"]) == ["(4) (d4)", "(8) (d8_3)"]
     assert len(by_label["(1) x"]["grad"]["values"]) == 4
 
 
