@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import itertools
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -172,18 +172,41 @@ class Tensor:
             raise ValueError(f"item() needs a one-element tensor, got shape {self.shape}")
         return float(self.data.reshape(()))
 
-    def local_derivative(self, i: int) -> str:
+    @property
+    def op_text(self) -> str | None:
+        """The op with its settings, as people write it: ``mean(axis=0)``, ``pow(p=2)``, ``sub``.
+
+        None for a leaf.
+        """
+        if self._op is None:
+            return None
+        settings = []
+        if "axis" in self.params:
+            axes = self.params["axis"]
+            settings.append(f"axis={axes[0] if len(axes) == 1 else axes}")
+        if self.params.get("keepdims"):
+            settings.append("keepdims")
+        if "p" in self.params:
+            settings.append(f"p={self.params['p']:g}")
+        return f"{self._op.name}({', '.join(settings)})" if settings else self._op.name
+
+    def local_derivative(self, i: int, names: Mapping[Tensor, str] | None = None) -> str:
         """The local derivative d(self)/d(parents[i]) in words, e.g. ``"2·(3)"``.
 
-        Nodes are named by the first word of their labels (``"(3) x − mean"`` is ``(3)``),
-        or ``a``, ``b`` and ``out`` when unlabelled; the op's parameters fill in the rest.
+        Nodes are named by ``names[node]`` when given, else by the first word of their labels
+        (``"(3) x − mean"`` is ``(3)``), or ``a``, ``b`` and ``out`` when unlabelled; the op's
+        parameters fill in the rest.
         """
         if self._op is None:
             raise ValueError("a leaf has no local derivative: it has no inputs")
-        names: dict[str, Any] = dict(self.params)
+        fill: dict[str, Any] = dict(self.params)
         for key, node in (*zip("ab", self.parents, strict=False), ("out", self)):
-            names[key] = node.label.split()[0] if node.label and node.label.split() else key
-        return self._op.describe(i, names)
+            if names is not None:
+                fill[key] = names[node]
+            else:
+                words = node.label.split() if node.label else []
+                fill[key] = words[0] if words else key
+        return self._op.describe(i, fill)
 
     def reduced_axes(self, i: int) -> tuple[int, ...]:
         """Axes summed over when this node's gradient flows into ``parents[i]``.

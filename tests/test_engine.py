@@ -369,3 +369,13 @@ def test_large_reductions_spread_gradients_as_views() -> None:
     first = x.grad.copy()
     out.backward(dout)
     np.testing.assert_allclose(x.grad, 2 * first)
+
+
+def test_op_text_and_named_derivatives() -> None:
+    x = Tensor(np.ones((4, 5)), label="x")
+    m = x.mean(axis=0)
+    assert (x.op_text, m.op_text, (x**2).op_text, (x - m).op_text) == (
+        None, "mean(axis=0)", "pow(p=2)", "sub")
+    assert x.sum(axis=(0, 1), keepdims=True).op_text == "sum(axis=(0, 1), keepdims)"
+    y = x * m
+    assert y.local_derivative(0, {x: "#0", m: "#1", y: "#2"}) == "#1"
