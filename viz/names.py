@@ -8,10 +8,7 @@ engine's own ``a``/``b`` placeholders would not.
 
 from __future__ import annotations
 
-from autograd_bn import ops
 from autograd_bn.tensor import Tensor
-
-_OPS = {op.name: op for op in ops.ALL}
 
 
 def short_names(nodes: list[Tensor]) -> dict[Tensor, str]:
@@ -21,19 +18,6 @@ def short_names(nodes: list[Tensor]) -> dict[Tensor, str]:
         words = node.label.split() if node.label else []
         names[node] = words[0] if words else f"#{index}"
     return names
-
-
-def local_derivative(node: Tensor, i: int, names: dict[Tensor, str]) -> str:
-    """d(node)/d(node.parents[i]) in words, from the op's own description.
-
-    The same text as ``node.local_derivative(i)`` for labelled graphs (a test checks it), with
-    unlabelled nodes called by their ``#`` numbers.
-    """
-    fill = dict(node.params)
-    for key, tensor in zip("ab", node.parents, strict=False):
-        fill[key] = names[tensor]
-    fill["out"] = names[node]
-    return _OPS[node.op].describe(i, fill)
 
 
 def spreads(node: Tensor, i: int) -> bool:
@@ -57,7 +41,7 @@ def backward_label(node: Tensor, i: int, names: dict[Tensor, str]) -> list[str]:
     ``·2·(3)`` (multiply by the local derivative), then ``.sum(axis=0)`` where the forward
     pass broadcast the input, or ``·ones((4, 5))`` where a reduction's gradient spreads out.
     """
-    derivative = local_derivative(node, i, names)
+    derivative = node.local_derivative(i, names)
     factor = f"·({derivative})" if derivative.startswith(("−", "-")) else f"·{derivative}"
     lines = [factor]
     axes = node.reduced_axes(i)
@@ -70,15 +54,7 @@ def backward_label(node: Tensor, i: int, names: dict[Tensor, str]) -> list[str]:
 
 
 def op_text(node: Tensor) -> str:
-    """The op that made ``node`` with its settings: ``mean(axis=0)``, ``pow(p=2)``, ``sub``."""
-    if node.op is None:
+    """The op that made ``node`` with its settings (``mean(axis=0)``), or what kind of leaf."""
+    if node.op_text is None:
         return "input" if node.requires_grad else "constant"
-    settings = []
-    params = node.params
-    if "shown_axis" in params:
-        settings.append(f"axis={params['shown_axis']}")
-    if params.get("keepdims"):
-        settings.append("keepdims")
-    if "p" in params:
-        settings.append(f"p={params['p']:g}")
-    return f"{node.op}({', '.join(settings)})" if settings else node.op
+    return node.op_text
