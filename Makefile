@@ -31,6 +31,10 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+images: setup
+	$(BIN)/autograd-bn graph -o docs/bn_graph.png
+	$(BIN)/autograd-bn graph -o docs/bn_graph.svg
+
 bench: setup
 	$(BIN)/python benchmarks/bench.py
 
