@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from autograd_bn import __version__
 
-COMMANDS: tuple[str, ...] = ("graph", "trace", "compare", "report")
+COMMANDS: tuple[str, ...] = ("compare", "graph", "trace", "report", "bench")
 """Subcommand modules of this package, in the order ``--help`` lists them."""
 
 

@@ -1,0 +1,35 @@
+"""``autograd-bn bench``: run the benchmark script from the source tree (benchmarks/bench.py)."""
+
+from __future__ import annotations
+
+import argparse
+import runpy
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench.py"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "bench",
+        help="measure the engine against the hand-written passes and torch (medians, ratios)",
+        description="Run benchmarks/bench.py: BN forward+backward at four sizes, per-op "
+        "overhead, a 100,000-op chain and peak memory, each measured side by side in this "
+        "process, with the ratios the engine is held to.",
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer rounds: under a minute")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not SCRIPT.is_file():
+        raise FileNotFoundError(
+            f"the benchmark script is not here ({SCRIPT}): it ships with the source tree; "
+            "clone the repository and install it with `pip install -e .`"
+        )
+    main = runpy.run_path(str(SCRIPT), run_name="autograd_bn_bench")["main"]
+    argv = ["--quick"] if args.quick else []
+    if args.json:
+        argv += ["--json", args.json]
+    return int(main(argv))

@@ -1,0 +1,275 @@
+"""Benchmarks, measured side by side in one process: medians and ratios, never single times.
+
+    python benchmarks/bench.py            # full run (a few minutes)
+    python benchmarks/bench.py --quick    # well under a minute
+    python benchmarks/bench.py --json results.json
+
+What is measured (float64 unless said otherwise):
+- BN forward+backward at 4×5, 64×100, 1024×256, 4096×1024 (and float32 at the large sizes) for
+  the engine, numpy forward + the seed's staged backward, numpy forward + cs231n's compact
+  backward, and, when torch is installed, torch eager autograd on the same primitive graph and
+  torch's fused batch_norm;
+- per-op overhead: a chain of 1,000 elementwise ops on a (4, 5) tensor, forward+backward;
+- a 100,000-op chain, per op, against the 1,000-op chain;
+- peak memory (tracemalloc) of forward+backward for the engine and the hand-written passes.
+
+Methods are timed in interleaved rounds (each round runs every method once, in turn), so a
+noisy neighbour slows them all alike; each figure is the median over rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from autograd_bn import Tensor, batchnorm, manual  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # torch is an optional extra
+    torch = None
+
+EPS = 1e-5
+SIZES = [(4, 5), (64, 100), (1024, 256), (4096, 1024)]
+FLOAT32_SIZES = [(1024, 256), (4096, 1024)]
+
+
+# ---- the contestants ------------------------------------------------------------------------
+
+
+def inputs(n: int, d: int, dtype: str) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, d)) * 5 + 12
+    gamma, beta = rng.standard_normal(d), rng.standard_normal(d)
+    dout = rng.standard_normal((n, d))
+    return tuple(a.astype(dtype) for a in (x, gamma, beta, dout))
+
+
+def bn_methods(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+               dout: np.ndarray) -> dict[str, Callable[[], object]]:
+    """Each method does one whole forward+backward on the same inputs."""
+
+    def engine() -> object:
+        xt, gt, bt = Tensor(x), Tensor(gamma), Tensor(beta)
+        batchnorm(xt, gt, bt, EPS).backward(dout)
+        return xt.grad
+
+    def staged() -> object:
+        _, cache = manual.batchnorm_forward(x, gamma, beta, EPS)
+        return manual.backward_staged(dout, cache)
+
+    def compact() -> object:
+        _, cache = manual.batchnorm_forward(x, gamma, beta, EPS)
+        return manual.backward_compact(dout, cache)
+
+    methods: dict[str, Callable[[], object]] = {
+        "engine": engine, "numpy + staged": staged, "numpy + compact": compact}
+    if torch is not None:
+        tx, tg, tb, td = (torch.from_numpy(a) for a in (x, gamma, beta, dout))
+
+        def torch_eager() -> object:
+            xt, gt, bt = (t.detach().requires_grad_() for t in (tx, tg, tb))
+            mean = xt.mean(0)
+            centred = xt - mean
+            var = (centred**2).mean(0)
+            inv_std = (var + EPS).sqrt().reciprocal()
+            out = centred * inv_std * gt + bt
+            out.backward(td)
+            return xt.grad
+
+        def torch_fused() -> object:
+            xt, gt, bt = (t.detach().requires_grad_() for t in (tx, tg, tb))
+            out = torch.nn.functional.batch_norm(xt, None, None, gt, bt, training=True, eps=EPS)
+            out.backward(td)
+            return xt.grad
+
+        methods["torch eager"] = torch_eager
+        methods["torch fused"] = torch_fused
+    return methods
+
+
+def chain(n_ops: int, use_torch: bool = False) -> Callable[[], object]:
+    """Forward+backward through ``n_ops`` elementwise ops on a (4, 5) tensor."""
+    start: Any = torch.ones((4, 5), dtype=torch.float64) if use_torch else np.ones((4, 5))
+    ones = start.clone() if use_torch else start.copy()
+
+    def run() -> object:
+        x = start.detach().requires_grad_() if use_torch else Tensor(start)
+        y = x
+        for i in range(n_ops):
+            y = y * 1.0001 if i % 2 else y + 0.5
+        y.backward(ones)
+        return x.grad
+
+    return run
+
+
+# ---- measuring ------------------------------------------------------------------------------
+
+
+def calibrate(fn: Callable[[], object], target: float) -> int:
+    """How many calls make one timed sample of about ``target`` seconds (at least one)."""
+    start = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - start, 1e-7)
+    return max(1, int(target / once))
+
+
+def median_times(methods: dict[str, Callable[[], object]], rounds: int,
+                 target: float) -> dict[str, float]:
+    """Median seconds per call of each method, over interleaved rounds (plus one warm-up)."""
+    counts = {name: calibrate(fn, target) for name, fn in methods.items()}
+    samples: dict[str, list[float]] = {name: [] for name in methods}
+    for r in range(rounds + 1):
+        for name, fn in methods.items():
+            k = counts[name]
+            start = time.perf_counter()
+            for _ in range(k):
+                fn()
+            if r:  # round 0 warms up caches and allocators
+                samples[name].append((time.perf_counter() - start) / k)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def peak_memory(fn: Callable[[], object]) -> int:
+    """Peak bytes numpy allocates while ``fn`` runs (tracemalloc sees numpy's buffers)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+# ---- the run --------------------------------------------------------------------------------
+
+
+def run(quick: bool) -> dict[str, Any]:
+    rounds, target = (5, 0.004) if quick else (21, 0.02)
+    results: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "numpy": np.__version__,
+                    "torch": None if torch is None else torch.__version__,
+                    "processor": platform.machine(), "cpus": _cpus()},
+        "quick": quick, "bn": [], "chains": {}, "memory": [],
+    }
+    cases = [(n, d, "float64") for n, d in SIZES] + [(n, d, "float32") for n, d in FLOAT32_SIZES]
+    for n, d, dtype in cases:
+        methods = bn_methods(*inputs(n, d, dtype))
+        size_rounds = rounds if n * d < 10**6 else max(3, rounds // 3)
+        times = median_times(methods, size_rounds, target)
+        results["bn"].append({"n": n, "d": d, "dtype": dtype, "seconds": times})
+        print(f"  BN {n}×{d} {dtype}: " + ", ".join(f"{k} {v * 1e3:.3f} ms"
+                                                 for k, v in times.items()), file=sys.stderr)
+
+    chain_methods = {"engine": chain(1000)}
+    if torch is not None:
+        chain_methods["torch"] = chain(1000, use_torch=True)
+    per_op = {k: v / 1000 for k, v in median_times(chain_methods, rounds, target).items()}
+    long = median_times({"engine 100k": chain(100_000)}, 1 if quick else 3, 0.0)
+    per_op["engine 100k"] = long["engine 100k"] / 100_000
+    results["chains"] = per_op
+
+    for n, d in ([(1024, 256)] if quick else [(1024, 256), (4096, 1024)]):
+        methods = bn_methods(*inputs(n, d, "float64"))
+        results["memory"].append({"n": n, "d": d, "bytes": {
+            name: peak_memory(methods[name])
+            for name in ("engine", "numpy + staged", "numpy + compact")}})
+    results["checks"] = checks(results)
+    return results
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ratios the engine is held to (issue 6), each measured in this run."""
+    out: list[dict[str, Any]] = []
+
+    def check(what: str, ratio: float, limit: float) -> None:
+        out.append({"check": what, "ratio": ratio, "limit": limit, "ok": ratio <= limit})
+
+    for row in results["bn"]:
+        if row["dtype"] != "float64":
+            continue
+        t, size = row["seconds"], f"{row['n']}×{row['d']}"
+        small = row["n"] * row["d"] <= 64 * 100
+        if "torch eager" in t:
+            limit = 0.5 if small else 1.0
+            check(f"engine / torch eager, {size}", t["engine"] / t["torch eager"], limit)
+        if small:
+            check(f"engine / numpy + staged, {size}", t["engine"] / t["numpy + staged"], 3.0)
+        else:
+            check(f"engine / numpy + staged, {size}", t["engine"] / t["numpy + staged"], 1.0)
+        if row["n"] == 4096:
+            check(f"engine / numpy + compact, {size}", t["engine"] / t["numpy + compact"], 1.5)
+    chains = results["chains"]
+    if "torch" in chains:
+        check("per-op overhead, engine / torch", chains["engine"] / chains["torch"], 0.5)
+    check("per op, 100k chain / 1k chain", chains["engine 100k"] / chains["engine"], 2.0)
+    for row in results["memory"]:
+        b = row["bytes"]
+        check(f"peak memory, engine / numpy + staged, {row['n']}×{row['d']}",
+              b["engine"] / b["numpy + staged"], 1.5)
+    return out
+
+
+def report(results: dict[str, Any]) -> str:
+    """The tables: medians per method and size, then each checked ratio."""
+    lines = [f"autograd-bn benchmarks ({'quick' if results['quick'] else 'full'} run) — "
+             f"Python {results['machine']['python']}, numpy {results['machine']['numpy']}, "
+             f"torch {results['machine']['torch'] or 'not installed'}, "
+             f"{results['machine']['cpus']} CPUs", "",
+             "BN forward+backward, median ms per call"]
+    names = list(results["bn"][0]["seconds"])
+    cols = [f"{r['n']}×{r['d']}" + (" f32" if r["dtype"] == "float32" else "")
+            for r in results["bn"]]
+    width = max(len(n) for n in names) + 2
+    lines.append(" " * width + "".join(f"{c:>14}" for c in cols))
+    for name in names:
+        cells = "".join(f"{r['seconds'][name] * 1e3:>14.3f}" for r in results["bn"])
+        lines.append(f"{name:<{width}}{cells}")
+    lines += ["", "Per-op overhead (forward+backward, (4, 5) tensors), µs per op"]
+    for name, sec in results["chains"].items():
+        lines.append(f"  {name:<14}{sec * 1e6:>8.2f}")
+    lines += ["", "Peak memory of forward+backward (tracemalloc), MB"]
+    for row in results["memory"]:
+        lines.append(f"  {row['n']}×{row['d']}: " + ", ".join(
+            f"{k} {v / 2**20:.1f}" for k, v in row["bytes"].items()))
+    lines += ["", "Checks (ratio ≤ limit)"]
+    for c in results["checks"]:
+        verdict = "ok" if c["ok"] else "MISSED"
+        lines.append(f"  {c['check']:<52}{c['ratio']:>7.2f} ≤ {c['limit']:<4} {verdict}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (under a minute)")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    args = parser.parse_args(argv)
+    results = run(args.quick)
+    print(report(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

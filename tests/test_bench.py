@@ -1,0 +1,61 @@
+"""The benchmark script's bookkeeping (its timings are never asserted: machines are noisy)."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograd_bn.cli import bench as cli_bench
+from autograd_bn.cli import main
+
+BENCH = runpy.run_path(str(Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"),
+                       run_name="bench_under_test")
+
+
+def test_every_method_computes_the_same_dx() -> None:
+    x, gamma, beta, dout = BENCH["inputs"](8, 3, "float64")
+    results = {name: fn() for name, fn in BENCH["bn_methods"](x, gamma, beta, dout).items()}
+    reference = results.pop("engine")
+    for name, value in results.items():
+        dx = value[0] if isinstance(value, tuple) else value
+        dx = dx.detach().numpy() if hasattr(dx, "detach") else dx
+        np.testing.assert_allclose(dx, reference, rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_median_times_are_positive_per_call_figures() -> None:
+    times = BENCH["median_times"]({"a": lambda: sum(range(10)), "b": lambda: None}, 3, 0.001)
+    assert set(times) == {"a", "b"} and all(t > 0 for t in times.values())
+    assert BENCH["peak_memory"](lambda: np.ones(100_000)) >= 800_000
+
+
+def test_checks_and_report_from_given_numbers() -> None:
+    fast = {"engine": 1.0, "numpy + staged": 2.0, "numpy + compact": 1.0, "torch eager": 3.0}
+    results = {
+        "machine": {"python": "3", "numpy": "2", "torch": "2", "cpus": 2}, "quick": True,
+        "bn": [{"n": 4, "d": 5, "dtype": "float64", "seconds": dict(fast)},
+               {"n": 4096, "d": 1024, "dtype": "float64",
+                "seconds": {**fast, "numpy + compact": 0.5}}],
+        "chains": {"engine": 2e-6, "torch": 5e-6, "engine 100k": 5e-6},
+        "memory": [{"n": 1024, "d": 256, "bytes": {"engine": 10, "numpy + staged": 10,
+                                                   "numpy + compact": 5}}],
+    }
+    checks = {c["check"]: c for c in BENCH["checks"](results)}
+    assert checks["engine / torch eager, 4×5"]["ok"]  # 0.33 ≤ 0.5
+    assert not checks["engine / numpy + compact, 4096×1024"]["ok"]  # 2.0 > 1.5
+    assert not checks["per op, 100k chain / 1k chain"]["ok"]  # 2.5 > 2
+    assert checks["per-op overhead, engine / torch"]["ratio"] == pytest.approx(0.4)
+    results["checks"] = list(checks.values())
+    text = BENCH["report"](results)
+    assert "MISSED" in text and "engine / torch eager, 4×5" in text
+
+
+def test_cli_bench_without_the_source_tree(monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(cli_bench, "SCRIPT", Path("/nonexistent/bench.py"))
+    assert main(["bench", "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("autograd-bn: error: the benchmark script is not here")
+    assert err.count("\n") == 1
