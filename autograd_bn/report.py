@@ -28,7 +28,15 @@ from autograd_bn.explain import explain_report, format_explain
 from autograd_bn.files import atomic_write
 from autograd_bn.problem import Problem
 from autograd_bn.tensor import Tensor
-from autograd_bn.trace import Trace, diff_text, node_key, preview, shape_text, trace_batchnorm
+from autograd_bn.trace import (
+    Trace,
+    diff_text,
+    node_key,
+    op_text,
+    preview,
+    shape_text,
+    trace_batchnorm,
+)
 from viz.output import image
 
 SHOWN = 8
@@ -200,7 +208,7 @@ def node_data(out: Tensor, trace: Trace) -> dict[str, dict[str, Any]]:
         entry: dict[str, Any] = {
             "key": key,
             "label": node.label or key,
-            "op": step.op if step else ("constant" if not node.requires_grad else node.op),
+            "op": op_text(node),
             "shape": list(node.shape),
             "value": array_data(node.data),
             "grad": None if node.grad is None else array_data(node.grad),

@@ -69,15 +69,11 @@ def seed_number(key: str) -> int | None:
 
 
 def op_text(node: Tensor) -> str:
-    """The op with its settings: ``mean(axis=0)``, ``pow(p=2)``, ``sub``; ``leaf`` for inputs."""
-    if node.op is None:
+    """`Tensor.op_text` (``mean(axis=0)``, ``pow(p=2)``, ``sub``); ``leaf`` or ``constant``
+    for a node no op made."""
+    if node.op_text is None:
         return "leaf" if node.requires_grad else "constant"
-    params = node.params
-    if "shown_axis" in params:
-        return f"{node.op}(axis={params['shown_axis']})"
-    if "p" in params:
-        return f"{node.op}(p={params['p']:g})"
-    return node.op
+    return node.op_text
 
 
 def _scale(array: np.ndarray) -> float:
@@ -288,7 +284,7 @@ def trace_batchnorm(problem: Problem) -> Trace:
             edges.append(Edge(
                 parent=pkey,
                 parent_label=parent.label or pkey,
-                local_derivative=node.local_derivative(i),
+                local_derivative=node.local_derivative(i, keys),
                 summed_axes=node.reduced_axes(i),
                 spread=parent.size > node.size,
                 contribution=contribution,
