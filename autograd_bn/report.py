@@ -25,7 +25,7 @@ from autograd_bn import __version__
 from autograd_bn.bn import batchnorm
 from autograd_bn.compare import Comparison, compare, format_number
 from autograd_bn.explain import explain_report, format_explain
-from autograd_bn.files import atomic_write
+from autograd_bn.files import atomic_write, check_writable
 from autograd_bn.problem import Problem
 from autograd_bn.tensor import Tensor
 from autograd_bn.trace import (
@@ -80,7 +80,7 @@ def build_report(problem: Problem, **compare_options: Any) -> Report:
 def write_report(problem: Problem, path: str | os.PathLike[str], **compare_options: Any
                  ) -> Path:
     """Build the report and write it to ``path`` all at once (nothing is left on failure)."""
-    check_output_path(path)
+    check_writable(path)
     return atomic_write(path, build_report(problem, **compare_options).html)
 
 
@@ -167,18 +167,6 @@ the graph version, against 5e-13 without it. The numbers below are measured for 
 </body>
 </html>
 """
-
-
-def check_output_path(path: str | os.PathLike[str]) -> None:
-    """Fail early, before any work, when ``path`` cannot be written."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise IsADirectoryError(f"cannot write {target}: it is a directory")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"cannot write {target}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise PermissionError(f"cannot write {target}: folder {folder} is not writable")
 
 
 # ---- pieces ---------------------------------------------------------------------------------

@@ -41,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return int(args.run(args) or 0)
+    except BrokenPipeError:
+        # the reader stopped reading (`autograd-bn trace | head`): not an error worth a line
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("autograd-bn: interrupted", file=sys.stderr)
         return 130

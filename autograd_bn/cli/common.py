@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from autograd_bn.problem import DTYPES, Problem, make_problem
 
@@ -30,3 +31,42 @@ def problem_from_args(args: argparse.Namespace) -> Problem:
     if not args.eps > 0 or args.eps == float("inf"):
         raise ValueError(f"--eps must be a finite number > 0, got {args.eps}")
     return make_problem(args.N, args.D, args.seed, getattr(args, "dtype", "float64"), args.eps)
+
+
+def add_comparison_args(parser: argparse.ArgumentParser) -> None:
+    """Flags for what a comparison runs: your layer, repeats, numerical gradient, torch."""
+    user = parser.add_argument_group("your implementation")
+    user.add_argument("--forward", metavar="FILE_OR_MODULE:NAME",
+                      help="your forward(x, gamma, beta, bn_param) -> (out, cache)")
+    user.add_argument("--backward", metavar="FILE_OR_MODULE:NAME",
+                      help="your backward(dout, cache) -> (dx, dgamma, dbeta)")
+    user.add_argument("--name", default="yours", help="your row's name; default 'yours'")
+    run = parser.add_argument_group("what to run")
+    run.add_argument("--repeats", type=int, default=None,
+                     help="timed calls per backward; default: as many as fit in ~20 ms")
+    run.add_argument("--numerical", action=argparse.BooleanOptionalAction, default=None,
+                     help="compute the numerical gradient; default: when N·D <= 2500")
+    run.add_argument("--torch", action=argparse.BooleanOptionalAction, default=None,
+                     help="add a torch.autograd row; default: when torch is installed")
+
+
+def comparison_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of `autograd_bn.compare.compare` that the flags ask for.
+
+    Checks the flags first (``ValueError`` naming the flag); loads your layer, if given.
+    """
+    if args.repeats is not None and args.repeats < 1:
+        raise ValueError(f"--repeats must be at least 1, got {args.repeats}")
+    if (args.forward is None) != (args.backward is None):
+        given, missing = ("--forward", "--backward") if args.backward is None else (
+            "--backward", "--forward")
+        raise ValueError(f"{given} needs {missing} too: the backward reads the forward's cache")
+    if not args.name.strip():
+        raise ValueError("--name must not be empty")
+    user = None
+    if args.forward is not None:
+        from autograd_bn.userimpl import load_user_impl
+
+        user = load_user_impl(args.forward, args.backward, args.name.strip())
+    return {"user": user, "with_torch": args.torch, "numerical": args.numerical,
+            "repeats": args.repeats}

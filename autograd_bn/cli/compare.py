@@ -9,7 +9,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from autograd_bn.cli.common import add_problem_args, problem_from_args
+from autograd_bn.cli.common import (
+    add_comparison_args,
+    add_problem_args,
+    comparison_options,
+    problem_from_args,
+)
 
 EPILOG = """\
 check your own layer (cs231n signatures):
@@ -36,40 +41,16 @@ def register(subparsers: Any) -> None:
     out.add_argument("--json", action="store_true", help="print JSON instead of the table")
     out.add_argument("--explain", action="store_true",
                      help="explain, with this run's numbers, why keeping dL_mu2 changes dx")
-    user = parser.add_argument_group("your implementation")
-    user.add_argument("--forward", metavar="FILE_OR_MODULE:NAME",
-                      help="your forward(x, gamma, beta, bn_param) -> (out, cache)")
-    user.add_argument("--backward", metavar="FILE_OR_MODULE:NAME",
-                      help="your backward(dout, cache) -> (dx, dgamma, dbeta)")
-    user.add_argument("--name", default="yours", help="your row's name; default 'yours'")
-    run = parser.add_argument_group("what to run")
-    run.add_argument("--repeats", type=int, default=None,
-                     help="timed calls per backward; default: as many as fit in ~20 ms")
-    run.add_argument("--numerical", action=argparse.BooleanOptionalAction, default=None,
-                     help="compute the numerical gradient; default: when N·D <= 2500")
-    run.add_argument("--torch", action=argparse.BooleanOptionalAction, default=None,
-                     help="add a torch.autograd row; default: when torch is installed")
+    add_comparison_args(parser)
     parser.set_defaults(run=run_compare)
 
 
 def run_compare(args: argparse.Namespace) -> int:
     from autograd_bn.compare import compare, dumps
-    from autograd_bn.userimpl import load_user_impl
 
     problem = problem_from_args(args)
-    if args.repeats is not None and args.repeats < 1:
-        raise ValueError(f"--repeats must be at least 1, got {args.repeats}")
-    if (args.forward is None) != (args.backward is None):
-        given, missing = ("--forward", "--backward") if args.backward is None else (
-            "--backward", "--forward")
-        raise ValueError(f"{given} needs {missing} too: the backward reads the forward's cache")
-    if not args.name.strip():
-        raise ValueError("--name must not be empty")
-    user = None
-    if args.forward is not None:
-        user = load_user_impl(args.forward, args.backward, args.name.strip())
-    comparison = compare(problem, user=user, with_torch=args.torch, numerical=args.numerical,
-                         repeats=args.repeats)
+    options = comparison_options(args)
+    comparison = compare(problem, **options)
     report = None
     if args.explain:
         from autograd_bn.explain import explain_report, format_explain
