@@ -81,36 +81,12 @@ class Tensor:
 
     # ---- building the graph -----------------------------------------------------------------
 
-    @staticmethod
-    def _node(
-        data: Any,
-        op: ops.Op | None,
-        parents: tuple[Tensor, ...],
-        params: dict[str, Any],
-        requires_grad: bool,
-        label: str | None = None,
-    ) -> Tensor:
-        """A new node, without `__init__`'s checks: the engine's own fast constructor."""
-        node = object.__new__(Tensor)
-        # numpy gives a scalar, not an array, for 0-d results: keep .data an ndarray
-        node.data = data if type(data) is np.ndarray else np.asarray(data)
-        node.grad = None
-        node._label = label
-        node._op = op
-        node.parents = parents
-        node.params = params
-        node.requires_grad = requires_grad
-        node._order = next(_creation_order)
-        return node
-
     def _lift(self, other: Any) -> Tensor:
         """An operand as a Tensor: numbers and arrays become constants (no gradient)."""
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, _NUMBER):
-            # A Python number takes this tensor's dtype, so a float32 graph stays float32.
-            # Its label, the number itself, is made when it is first read.
-            return Tensor._node(np.asarray(other, self.data.dtype), None, (), {}, False)
+        if isinstance(other, _NUMBER):  # labelled by its value when the label is first read
+            return _constant(other, self.data.dtype)
         if isinstance(other, (np.ndarray, list, tuple)):
             return Tensor(other, requires_grad=False)
         raise TypeError(
@@ -324,6 +300,32 @@ class Tensor:
         return f"Tensor({body}, {', '.join(extra)})"
 
 
+def _node(
+    data: Any,
+    op: ops.Op | None,
+    parents: tuple[Tensor, ...],
+    params: dict[str, Any],
+    requires_grad: bool,
+) -> Tensor:
+    """A new node, without `Tensor.__init__`'s checks: the engine's own fast constructor."""
+    node = object.__new__(Tensor)
+    # numpy gives a scalar, not an array, for 0-d results: keep .data an ndarray
+    node.data = data if type(data) is np.ndarray else np.asarray(data)
+    node.grad = None
+    node._label = None
+    node._op = op
+    node.parents = parents
+    node.params = params
+    node.requires_grad = requires_grad
+    node._order = next(_creation_order)
+    return node
+
+
+def _constant(value: Any, dtype: np.dtype) -> Tensor:
+    """A Python number as a constant node of ``dtype`` (a float32 graph stays float32)."""
+    return _node(np.asarray(value, dtype), None, (), {}, False)
+
+
 _creation = operator.attrgetter("_order")
 
 
@@ -367,9 +369,10 @@ def _binary_method(op: ops.Op, reflected: bool) -> Callable[[Tensor, Any], Tenso
 
     def method(self: Tensor, other: Any) -> Tensor:
         if not isinstance(other, Tensor):
-            other = self._lift(other)
+            other = (_constant(other, self.data.dtype) if isinstance(other, _NUMBER)
+                     else self._lift(other))
         a, b = (other, self) if reflected else (self, other)
-        return Tensor._node(forward(a.data, b.data), op, (a, b), {},
+        return _node(forward(a.data, b.data), op, (a, b), {},
                             a.requires_grad or b.requires_grad)
 
     return method
@@ -380,7 +383,7 @@ def _unary_method(op: ops.Op) -> Callable[..., Tensor]:
     if op.params is None:
 
         def method(self: Tensor) -> Tensor:
-            return Tensor._node(forward(self.data), op, (self,), {}, self.requires_grad)
+            return _node(forward(self.data), op, (self,), {}, self.requires_grad)
 
         return method
 
@@ -388,7 +391,7 @@ def _unary_method(op: ops.Op) -> Callable[..., Tensor]:
 
     def method_with_params(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         params = make_params(self, *args, **kwargs)
-        return Tensor._node(forward(self.data, **params), op, (self,), params,
+        return _node(forward(self.data, **params), op, (self,), params,
                             self.requires_grad)
 
     return method_with_params

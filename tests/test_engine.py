@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_bn import Tensor, gradcheck, numerical_gradient, ops, rel_error
+from autograd_bn.tensor import _node
 from tests.strategies import broadcastable_shapes, programs, run_program, well_conditioned
 
 # ---- properties ---------------------------------------------------------------------------
@@ -335,7 +336,7 @@ def test_gradcheck_reports_a_wrong_gradient() -> None:
         # a hand-made node whose vjp is off by a factor: build with a broken op
         broken = ops.Op("broken", forward=lambda a: a, vjps=(lambda g, out, a: 2 * g,),
                         derivatives=("2",))
-        return Tensor._node(broken.forward(y.data), broken, (y,), {}, True)
+        return _node(broken.forward(y.data), broken, (y,), {}, True)
 
     result = gradcheck(wrong, np.array([1.0, 2.0]))
     assert not result.passed and not result
