@@ -34,6 +34,8 @@ test: setup
 images: setup
 	$(BIN)/autograd-bn graph -o docs/bn_graph.png
 	$(BIN)/autograd-bn graph -o docs/bn_graph.svg
+	bash .ci/system-deps chromium
+	$(BIN)/python -m tests.browser
 
 bench: setup
 	$(BIN)/python benchmarks/bench.py
