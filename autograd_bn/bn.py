@@ -33,6 +33,12 @@ SEED_LABELS = {
 def _leaf(given: Any, checked: np.ndarray, number: int) -> Tensor:
     """The caller's Tensor (labelled if it had no label), or a new leaf for an array."""
     if isinstance(given, Tensor):
+        if given.dtype != checked.dtype:
+            name = SEED_LABELS[number].split()[1]
+            raise TypeError(
+                f"{name} is a {given.dtype} Tensor but the inputs together are {checked.dtype}: "
+                "pass x, gamma and beta in one dtype (a Tensor is not converted)"
+            )
         if given.label is None:
             given.label = SEED_LABELS[number]
         return given
@@ -48,7 +54,8 @@ def batchnorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> Tensor:
     ``out.nodes()`` to see every intermediate gradient.
 
     Raises `ValueError` when x is not 2-D, the batch is empty, gamma or beta is not of shape
-    (D,), or eps is not a finite number > 0; `TypeError` for non-numeric data.
+    (D,), or eps is not a finite number > 0; `TypeError` for non-numeric data, or for Tensors
+    of a dtype other than the inputs' common one (the graph is built in one dtype).
     """
     arrays = [v.data if isinstance(v, Tensor) else v for v in (x, gamma, beta)]
     x_arr, gamma_arr, beta_arr, eps = check_inputs(*arrays, eps)

@@ -135,8 +135,17 @@ def normalize_axis(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, 
 
 
 def _reduction_params(
-    a: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+    a: Any,
+    axis: int | tuple[int, ...] | None = None,
+    keepdims: bool = False,
+    *,
+    dtype: Any = None,
+    out: Any = None,
 ) -> dict[str, Any]:
+    # numpy's np.sum(t) and np.mean(t) call t.sum(axis=..., dtype=None, out=None)
+    if dtype is not None or out is not None:
+        raise TypeError("a Tensor reduction takes no dtype= or out=: it keeps the tensor's dtype "
+                        "and returns a new node")
     axes = normalize_axis(axis, a.ndim)
     n = 1
     for ax in axes:
@@ -163,10 +172,22 @@ def _twice(t: Array) -> Array:
 
 
 def _pow_derivative(names: dict[str, Any]) -> str:
-    p = names["p"]
+    p, a = names["p"], names["a"]
+    if p == 0:
+        return "0"
+    if p == 1:
+        return "1"
     if p == 2:
-        return f"2·{names['a']}"
-    return f"{p:g}·{names['a']}^{p - 1:g}"
+        return f"2·{a}"
+    return f"{p:g}·{a}^{p - 1:g}".replace("-", "−")
+
+
+def _pow_vjp(g: Array, out: Array, a: Array, p: float) -> Array:
+    if p == 2:
+        return _twice(g * a)
+    if p == 0:  # x**0 is constant: its derivative is 0 everywhere, 0 included (not 0·0**−1)
+        return np.zeros_like(g)
+    return g * (p * np.power(a, p - 1))
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,7 +236,7 @@ neg = Op(
 pow = Op(
     "pow",
     forward=lambda a, p: a * a if p == 2 else np.power(a, p),
-    vjps=(lambda g, out, a, p: _twice(g * a) if p == 2 else g * (p * np.power(a, p - 1)),),
+    vjps=(_pow_vjp,),
     derivatives=(_pow_derivative,),
     methods=("__pow__",),
     symbol="**",

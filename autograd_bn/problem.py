@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 DTYPES = ("float64", "float32")
+MAX_SEED = 2**32 - 1
+"""numpy's legacy generator (the one cs231n seeds) takes seeds up to this."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,10 @@ def make_problem(
             raise TypeError(f"{name} must be an integer, got {value!r}")
         if value < 0:
             raise ValueError(f"{name} must be >= 0, got {value}")
+    if seed > MAX_SEED:
+        raise ValueError(f"seed must be at most 2**32 - 1 = {MAX_SEED}, got {seed}")
+    if not (np.isfinite(eps) and eps > 0):
+        raise ValueError(f"eps must be a finite number > 0, got {eps!r}")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     rng = np.random.RandomState(seed)

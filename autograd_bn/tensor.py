@@ -27,8 +27,9 @@ _REJECTED_KINDS = {"c": "complex", "O": "object", "U": "string", "S": "bytes", "
 def as_float_array(data: Any, what: str = "data") -> Array:
     """``data`` as a float32 or float64 ndarray, following the engine's dtype rules.
 
-    Integers and booleans become float64; float32 and float64 are kept as given. Complex,
-    object, string and other non-real data raise `TypeError` naming the dtype.
+    Integers and booleans become float64, float16 becomes float32; float32 and float64 are
+    kept as given. Complex, object, string and other non-real data, and wider floats
+    (float128), raise `TypeError` naming the dtype.
     """
     array = data if isinstance(data, np.ndarray) else np.asarray(data)
     if array.dtype in _FLOATS:
@@ -36,6 +37,11 @@ def as_float_array(data: Any, what: str = "data") -> Array:
     kind = array.dtype.kind
     if kind in "biu":
         return array.astype(np.float64)
+    if array.dtype == np.float16:
+        return array.astype(np.float32)
+    if kind == "f":
+        raise TypeError(f"{what} has the unsupported float dtype {array.dtype}: "
+                        "use float32 or float64")
     name = _REJECTED_KINDS.get(kind, "non-real")
     raise TypeError(
         f"{what} must be real numbers (float32, float64, int or bool), "
@@ -241,7 +247,9 @@ class Tensor:
                     f"grad has shape {grad.shape} but the tensor has shape {self.shape}: "
                     "they must be equal"
                 )
-            grad = grad.astype(self.dtype, copy=False)
+            # The output's .grad is the caller's array, seen read-only (not copied).
+            grad = grad.astype(self.dtype, copy=False).view()
+            grad.flags.writeable = False
 
         order = self.nodes(requiring_grad=True)
         # Backward makes no reference cycles, so the cycle collector has nothing to find here;

@@ -36,6 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autograd_bn import Tensor, batchnorm, manual  # noqa: E402
+from autograd_bn.files import atomic_write, check_writable  # noqa: E402
 
 try:
     import torch
@@ -264,11 +265,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer rounds (under a minute)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
+    if args.json:
+        check_writable(args.json)  # before minutes of measuring, not after
     results = run(args.quick)
     print(report(results))
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    return 0
+        atomic_write(args.json, json.dumps(results, indent=2) + "\n")
+    return 0  # the checks are reported, not enforced: timings on a shared machine are noisy
 
 
 if __name__ == "__main__":

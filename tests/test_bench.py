@@ -59,3 +59,11 @@ def test_cli_bench_without_the_source_tree(monkeypatch: pytest.MonkeyPatch,
     err = capsys.readouterr().err
     assert err.startswith("autograd-bn: error: the benchmark script is not here")
     assert err.count("\n") == 1
+
+
+def test_cli_bench_json_into_a_missing_folder_fails_before_measuring(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--quick", "--json", "/nonexistent/folder/b.json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing was measured
+    assert "folder /nonexistent/folder does not exist" in captured.err

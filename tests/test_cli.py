@@ -25,13 +25,6 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         assert name in out
 
 
-def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["frobnicate"])
-    assert exit_info.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
-
-
 def test_python_dash_m_and_a_closed_pipe() -> None:
     """``python -m autograd_bn trace --json | head -1`` (9 MB of output): no error line."""
     command = [sys.executable, "-m", "autograd_bn", "trace", "--json", "-N", "300", "-D", "50"]
@@ -44,3 +37,32 @@ def test_python_dash_m_and_a_closed_pipe() -> None:
     assert first.strip()
     assert err == b""
     assert proc.returncode in (0, 141)
+
+
+def test_a_broken_pipe_elsewhere_is_an_error(monkeypatch: pytest.MonkeyPatch,
+                                            capfd: pytest.CaptureFixture[str]) -> None:
+    """Only a closed standard output ends quietly; any other broken pipe is reported."""
+    import autograd_bn.cli.trace as trace_command
+
+    def broken(args: object) -> int:
+        raise BrokenPipeError(32, "Broken pipe (to a helper process)")
+
+    monkeypatch.setattr(trace_command, "run", broken)
+    assert main(["trace"]) == 2
+    err = capfd.readouterr().err
+    assert err == "autograd-bn: error: [Errno 32] Broken pipe (to a helper process)\n"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["compare", "--dtype", "float16"], "argument --dtype: invalid choice: 'float16'"),
+    (["trace", "-N", "abc"], "argument -N: invalid int value: 'abc'"),
+    (["graph", "--bogus"], "unrecognized arguments: --bogus"),
+    (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate'"),
+])
+def test_usage_errors_are_one_line(argv: list[str], message: str,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"autograd-bn: error: {message}") and err.count("\n") == 1

@@ -83,10 +83,10 @@ def test_repeated_backward_doubles_leaf_grads_only() -> None:
     h = x * w
     out = (h * h).sum()
     out.backward()
-    first_x, first_h = x.grad.copy(), h.grad.copy()
+    first_x, first_w, first_h = x.grad.copy(), w.grad.copy(), h.grad.copy()
     out.backward()
     np.testing.assert_array_equal(x.grad, 2 * first_x)
-    np.testing.assert_array_equal(w.grad.shape, (3,))
+    np.testing.assert_array_equal(w.grad, 2 * first_w)
     np.testing.assert_array_equal(h.grad, first_h)  # intermediate: recomputed, not summed
 
 
@@ -184,15 +184,19 @@ def test_dtypes_of_input_data() -> None:
     assert Tensor(2.5).shape == ()
 
 
-@pytest.mark.parametrize("data, dtype", [
-    (np.array([1 + 2j]), "complex128"),
-    (np.array(["a"]), "<U1"),
-    (np.array([object()]), "object"),
-    (np.zeros(2, dtype=np.float16), "float16"),
+@pytest.mark.parametrize("data, message", [
+    (np.array([1 + 2j]), "got complex data of dtype complex128"),
+    (np.array(["a"]), "got string data of dtype <U1"),
+    (np.array([object()]), "got object data of dtype object"),
+    (np.zeros(2, dtype=np.longdouble), "unsupported float dtype float128: use float32 or float64"),
 ])
-def test_non_real_data_is_refused(data: np.ndarray, dtype: str) -> None:
-    with pytest.raises(TypeError, match=f"dtype {dtype}"):
+def test_non_real_data_is_refused(data: np.ndarray, message: str) -> None:
+    with pytest.raises(TypeError, match=message):
         Tensor(data)
+
+
+def test_float16_becomes_float32() -> None:
+    assert Tensor(np.zeros(2, dtype=np.float16)).dtype == np.float32
 
 
 def test_attributes_and_repr() -> None:
@@ -380,3 +384,30 @@ def test_op_text_and_named_derivatives() -> None:
     assert x.sum(axis=(0, 1), keepdims=True).op_text == "sum(axis=(0, 1), keepdims)"
     y = x * m
     assert y.local_derivative(0, {x: "#0", m: "#1", y: "#2"}) == "#1"
+
+
+def test_power_zero_and_one_at_zero() -> None:
+    x = Tensor(np.array([0.0, 2.0]), label="a")
+    ((x**0) + (x**1)).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])  # d(x⁰)/dx = 0 even at 0, not NaN
+    assert ((x**0).local_derivative(0), (x**1).local_derivative(0)) == ("0", "1")
+    assert (x**-1).local_derivative(0) == "−1·a^−2"
+
+
+def test_numpy_reductions_on_tensors() -> None:
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    total = np.sum(x)
+    assert isinstance(total, Tensor) and total.item() == 15.0
+    assert np.mean(x, axis=0).shape == (3,)
+    with pytest.raises(TypeError, match="takes no dtype= or out="):
+        x.sum(dtype=np.float32)
+
+
+def test_the_output_gradient_is_the_callers_array_read_only() -> None:
+    x = Tensor(np.ones(3))
+    out = x * 2.0
+    dout = np.array([1.0, 2.0, 3.0])
+    out.backward(dout)
+    assert np.shares_memory(out.grad, dout) and not out.grad.flags.writeable
+    assert dout.flags.writeable  # the caller's own array is left as it was
+    np.testing.assert_array_equal(x.grad, 2 * dout)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import select
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from autograd_bn import __version__
 
@@ -19,8 +21,15 @@ COMMANDS: tuple[str, ...] = ("compare", "graph", "trace", "report", "bench")
 """Subcommand modules of this package, in the order ``--help`` lists them."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors on one line like every other error of the command line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"autograd-bn: error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="autograd-bn",
         description="Backpropagation made visible: Batch Normalisation's gradient derived by a "
         "small autodiff engine, drawn, traced and compared with hand-written backward passes.",
@@ -41,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return int(args.run(args) or 0)
-    except BrokenPipeError:
+    except BrokenPipeError as exc:
+        if not _stdout_closed():
+            return _fail(exc)
         # the reader stopped reading (`autograd-bn trace | head`): not an error worth a line
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
@@ -51,6 +62,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # one line for the user, never a traceback
         if os.environ.get("AUTOGRAD_BN_DEBUG"):
             raise
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"autograd-bn: error: {message}", file=sys.stderr)
-        return 2
+        return _fail(exc)
+
+
+def _fail(exc: BaseException) -> int:
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    print(f"autograd-bn: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output's reader has gone (rather than some other pipe breaking)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll() here, or no real stdout
+        return True
