@@ -8,6 +8,7 @@ leaves, asking each op (in `autograd_bn.ops`) for the vector-Jacobian product of
 from __future__ import annotations
 
 import gc
+import heapq
 import itertools
 import operator
 from collections.abc import Callable, Mapping
@@ -251,13 +252,12 @@ class Tensor:
             grad = grad.astype(self.dtype, copy=False).view()
             grad.flags.writeable = False
 
-        order = self.nodes(requiring_grad=True)
         # Backward makes no reference cycles, so the cycle collector has nothing to find here;
         # pausing it saves it from scanning a large graph again and again.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            _backpropagate(order, grad, on_node)
+            _backpropagate(self, grad, on_node)
         finally:
             if collecting:
                 gc.enable()
@@ -338,13 +338,20 @@ _creation = operator.attrgetter("_order")
 
 
 def _backpropagate(
-    order: list[Tensor], grad: Array, on_node: Callable[[Tensor, Array], None] | None
+    output: Tensor, grad: Array, on_node: Callable[[Tensor, Array], None] | None
 ) -> None:
-    """The backward pass proper: ``order`` lists the nodes inputs-first, output last."""
-    output = order[-1]
+    """The backward pass proper, from ``output`` down, newest node first.
+
+    A node is made after its inputs, so taking the newest node found so far (a heap keyed by
+    creation order) visits every node after all the nodes that use it: its gradient is
+    complete when it is visited. The same order as ``reversed(output.nodes(...))``, found
+    while going.
+    """
     pending: dict[Tensor, Array] = {output: grad}  # gradient sums still being collected
     owned: set[Tensor] = set()  # nodes whose pending array is ours to add into in place
-    for node in reversed(order):
+    newest_first = [(-output._order, output)]
+    while newest_first:
+        node = heapq.heappop(newest_first)[1]
         g = pending.pop(node)
         if on_node is not None:
             on_node(node, g)
@@ -363,6 +370,7 @@ def _backpropagate(
             before = pending.get(parent)
             if before is None:
                 pending[parent] = contribution
+                heapq.heappush(newest_first, (-parent._order, parent))
                 if contribution is not g and contribution.base is None:  # a new array
                     owned.add(parent)
             elif parent in owned:
