@@ -146,21 +146,31 @@ def _reduction_params(
     if dtype is not None or out is not None:
         raise TypeError("a Tensor reduction takes no dtype= or out=: it keeps the tensor's dtype "
                         "and returns a new node")
-    axes = normalize_axis(axis, a.ndim)
-    n = 1
-    for ax in axes:
-        n *= a.shape[ax]
-    # the result's shape with the reduced axes kept as 1s: how the gradient is spread back
-    kept = tuple(1 if i in axes else size for i, size in enumerate(a.shape))
+    try:
+        axes, n, kept = _reduction_layout(a.shape, axis)
+    except TypeError:  # an unhashable axis such as a list: the uncached call says what is wrong
+        axes, n, kept = _reduction_layout.__wrapped__(a.shape, axis)
     shown = axes[0] if len(axes) == 1 else axes
     return {"axis": axes, "keepdims": bool(keepdims), "n": n, "kept_shape": kept,
             "shown_axis": shown}
 
 
+@functools.lru_cache(maxsize=1024)
+def _reduction_layout(
+    shape: tuple[int, ...], axis: Any
+) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
+    """The reduced axes, how many elements each result sums, and the result's shape with the
+    reduced axes kept as 1s (how the gradient is spread back out)."""
+    axes = normalize_axis(axis, len(shape))
+    n = math.prod(shape[ax] for ax in axes)
+    kept = tuple(1 if i in axes else size for i, size in enumerate(shape))
+    return axes, n, kept
+
+
 def _power_params(a: Any, p: Any) -> dict[str, Any]:
     if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise TypeError(f"the exponent of ** must be a real number, got {type(p).__name__}")
-    if not np.isfinite(p):
+    if not math.isfinite(p):
         raise ValueError(f"the exponent of ** must be finite, got {p!r}")
     return {"p": float(p)}
 

@@ -129,6 +129,14 @@ def calibrate(fn: Callable[[], object], target: float) -> int:
     return max(1, int(target / once))
 
 
+def warm_up(methods: dict[str, Callable[[], object]], seconds: float) -> None:
+    """Run each method for a while first: torch's first hundreds of calls are slow ones."""
+    for fn in methods.values():
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            fn()
+
+
 def median_times(methods: dict[str, Callable[[], object]], rounds: int,
                  target: float) -> dict[str, float]:
     """Median seconds per call of each method, over interleaved rounds (plus one warm-up)."""
@@ -164,10 +172,12 @@ def run(quick: bool) -> dict[str, Any]:
     results: dict[str, Any] = {
         "machine": {"python": platform.python_version(), "numpy": np.__version__,
                     "torch": None if torch is None else torch.__version__,
+                    "torch_threads": None if torch is None else torch.get_num_threads(),
                     "processor": platform.machine(), "cpus": _cpus()},
         "quick": quick, "bn": [], "chains": {}, "memory": [],
     }
     cases = [(n, d, "float64") for n, d in SIZES] + [(n, d, "float32") for n, d in FLOAT32_SIZES]
+    warm_up(bn_methods(*inputs(4, 5, "float64")), 0.1 if quick else 0.5)
     for n, d, dtype in cases:
         methods = bn_methods(*inputs(n, d, dtype))
         size_rounds = rounds if n * d < 10**6 else max(3, rounds // 3)
