@@ -101,7 +101,9 @@ def test_unknown_format_is_a_usage_error(cwd: Path, capsys) -> None:
     with pytest.raises(SystemExit) as info:
         main(["graph", "--format", "gif"])
     assert info.value.code == 2
-    assert "invalid choice: 'gif'" in capsys.readouterr().err
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("autograd-bn: error: "), lines
+    assert "invalid choice: 'gif'" in lines[0]
     assert files(cwd) == []
 
 

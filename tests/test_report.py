@@ -18,7 +18,8 @@ import pytest
 from autograd_bn.bn import batchnorm
 from autograd_bn.cli import main
 from autograd_bn.problem import make_problem
-from autograd_bn.report import SHOWN, Report, array_data, asset, build_report, json_for_script
+from autograd_bn.report import Report, asset, build_report
+from autograd_bn.report_tables import SHOWN, array_data, json_for_script
 from autograd_bn.trace import SEED_PLACES
 
 FAST = ["--no-torch", "--repeats", "1"]
@@ -281,7 +282,8 @@ def test_cli_report_bad_flags_like_compare(argv: list[str], tmp_path: Path,
         with pytest.raises(SystemExit) as exc:
             main([command, *argv])
         assert exc.value.code == 2
-        err = capsys.readouterr().err.strip().splitlines()[-1]
-        messages.append(err.split(": error: ", 1)[1])
+        lines = capsys.readouterr().err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("autograd-bn: error: "), lines
+        messages.append(lines[0].replace(f"autograd-bn {command} ", "autograd-bn COMMAND "))
     assert messages[0] == messages[1]
     assert os.listdir(tmp_path) == []

@@ -165,7 +165,11 @@ def test_cli_trace_bad_values_one_line_error(argv: list[str],
 
 
 @pytest.mark.parametrize("argv", [["--dtype", "float16"], ["-N", "x"], ["--bogus"]])
-def test_cli_trace_bad_flags_exit_2(argv: list[str]) -> None:
+def test_cli_trace_bad_flags_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["trace", *argv])
     assert exc.value.code == 2
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert captured.out == "" and len(lines) == 1, lines  # one line, no usage block
+    assert lines[0].startswith("autograd-bn: error: ")
