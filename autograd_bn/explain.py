@@ -15,19 +15,102 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from autograd_bn import manual
-from autograd_bn.compare import Comparison
-from autograd_bn.compare import format_number as fmt
+from autograd_bn.comparison import Comparison
+from autograd_bn.explain_text import format_explain
 from autograd_bn.gradcheck import rel_error
+from autograd_bn.metrics import max_abs
 from autograd_bn.problem import make_problem
+
+__all__ = ["SEED_SETTING", "explain_dl_mu2", "explain_report", "format_explain"]
 
 SEED_SETTING = {"N": 100, "D": 500, "seed": 231, "dtype": "float64"}
 """cs231n's check of ``batchnorm_backward`` against ``batchnorm_backward_alt``."""
 
 
-def _max_abs(a: np.ndarray) -> float:
-    return float(np.max(np.abs(a), initial=0.0))
+def explain_dl_mu2(dout: ArrayLike, cache: manual.Cache) -> dict[str, float]:
+    """Measure what keeping the ``dL_mu2`` term does to ``dx`` (the seed's open question).
+
+    The seed saw its chain-rule ``dx`` (which keeps ``dL_mu2``) differ from the graph version
+    by ~1e-10, while cs231n's answer (which drops the term) differed by ~5e-13.
+
+    ``dL_mu2 = S(dx_scaled * x_hat) * x_hat`` itself is *not* small.  What reaches ``dx`` is
+    its sum over the batch, ``S(dL_mu2) = S(dx_scaled * x_hat) * S(x_hat)``, added to every
+    row.  In real arithmetic ``S(x_hat) = S(x - mean) / std = 0``, hence ``dv/dmean =
+    -(2/N) S(x - mean) = 0`` and the term adds exactly nothing.  In floating point
+    ``S(x - mean)`` is a rounding residue of order ``N * max|x| * machine_eps``, so keeping
+    the term adds rounding noise and nothing else; no variant is more accurate.  The seed's
+    code makes the noise ``N`` times larger than the chain rule would: the true term is
+    ``S(dL_mu2) / N`` (see `autograd_bn.manual.analytical_terms`).  The graph and paper
+    versions keep the true term, at its true size, and stay at the usual rounding level.
+
+    Measured (numpy 2.4, float64, ``np.random.seed(231)``, ``x = 5 * randn + 12``):
+
+    * cs231n gradient check, ``N, D = 4, 5``: ``max|S(x - mean)|`` = 7e-15,
+      ``max|dL_mu2|`` = 0.068, ``max|S(dL_mu2)|`` = 3e-17, ``max|dx_with - dx_without|`` =
+      3e-17, both variants within 1.1e-16 of ``backward_compact``.  Against a central
+      numerical gradient (h = 1e-5) every pass has the same relative error, 1.7e-9, which is
+      the numerical gradient's own error: keeping the term is invisible there.
+    * cs231n's ``batchnorm_backward`` vs ``batchnorm_backward_alt`` comparison,
+      ``N, D = 100, 500``: ``max|S(x - mean)|`` = 1.1e-12, ``max|S(dL_mu2)|`` = 1.2e-14
+      (the true chain-rule term is 1.2e-16), ``max|dx_with - dx_without|`` = 1.3e-14 against
+      4e-16 between the other passes, and the smallest ``|dx|`` is 7e-7.  cs231n's elementwise
+      relative error divides by ``|a| + |b|``, so 1.3e-14 of noise on a near-zero entry
+      reads as 1.1e-10 (with ``dL_mu2``) against 5.8e-13 (without), versus the staged
+      pass.  That is the seed's 1e-10 vs 5e-13: amplified rounding noise, not a difference in
+      the mathematics.  With the term scaled by ``1/N`` it reads 3e-13 versus the staged pass.
+
+    Returns a dict of Python floats, computed in the cache's dtype (``S`` = sum over axis 0;
+    the relative errors are `autograd_bn.gradcheck.rel_error`, in float64):
+
+    ``sum_x_minus_mean_max_abs``: ``max|S(x - mean)|`` as computed;
+    ``sum_x_minus_mean_exact``: 0.0, its value in real arithmetic;
+    ``dv_dmean_max_abs``: ``max|-(2/N) S(x - mean)|`` as computed (exact value 0);
+    ``sum_x_hat_max_abs``: ``max|S(x_hat)|`` as computed (exact value 0);
+    ``rounding_scale``: ``N * max|x| * machine_eps``, the order of magnitude of such residues;
+    ``dL_mu2_max_abs``: ``max|dL_mu2|``, the term itself (not small);
+    ``sum_dL_mu2_max_abs``: ``max|S(dL_mu2)|``, what keeping the term adds to each ``dx``;
+    ``chain_rule_term_max_abs``: ``max|S(dL_mu2) / N|``, what the chain rule would add;
+    ``dx_with_minus_without_max_abs``: ``max|dx_with - dx_without|``;
+    ``dx_with_vs_compact_max_abs``, ``dx_without_vs_compact_max_abs``,
+    ``dx_chain_rule_vs_compact_max_abs``: each variant's ``max|dx - dx_compact|``;
+    ``dx_with_vs_compact_rel_error``, ``dx_without_vs_compact_rel_error``,
+    ``dx_chain_rule_vs_compact_rel_error``: the same with cs231n's elementwise relative
+    error ``max |a - b| / max(1e-8, |a| + |b|)``;
+    ``dx_min_abs``: the smallest ``|dx_compact|``, which sets how much that relative error
+    amplifies absolute noise.
+    """
+    x, mean, var, std, gamma, x_hat, eps = cache
+    N = x.shape[0]
+    terms = manual.analytical_terms(dout, cache)
+    dx_compact = manual.backward_compact(dout, cache)[0]
+    variants = {
+        "with": terms["dx"],
+        "without": terms["dx_without_dL_mu2"],
+        "chain_rule": terms["dx_chain_rule"],
+    }
+    sum_x_mu = (x - mean).sum(axis=0)
+    sum_dl_mu2 = terms["dL_mu2"].sum(axis=0)
+
+    result = {
+        "sum_x_minus_mean_max_abs": max_abs(sum_x_mu),
+        "sum_x_minus_mean_exact": 0.0,
+        "dv_dmean_max_abs": max_abs(-2 / N * sum_x_mu),
+        "sum_x_hat_max_abs": max_abs(x_hat.sum(axis=0)),
+        "rounding_scale": float(N * max_abs(x) * np.finfo(x.dtype).eps),
+        "dL_mu2_max_abs": max_abs(terms["dL_mu2"]),
+        "sum_dL_mu2_max_abs": max_abs(sum_dl_mu2),
+        "chain_rule_term_max_abs": max_abs(sum_dl_mu2 / N),
+        "dx_with_minus_without_max_abs": max_abs(variants["with"] - variants["without"]),
+    }
+    for name, dx in variants.items():
+        result[f"dx_{name}_vs_compact_max_abs"] = max_abs(dx - dx_compact)
+    for name, dx in variants.items():
+        result[f"dx_{name}_vs_compact_rel_error"] = rel_error(dx, dx_compact)
+    result["dx_min_abs"] = float(np.min(np.abs(dx_compact), initial=np.inf))
+    return result
 
 
 def _this_run(c: Comparison) -> dict[str, Any]:
@@ -40,13 +123,13 @@ def _this_run(c: Comparison) -> dict[str, Any]:
     report: dict[str, Any] = {"N": p.shape[0], "D": p.shape[1], "seed": c.seed,
                               "dtype": c.dtype,
                               "sum_x_minus_mean": [float(v) for v in (x - mean).sum(axis=0)]}
-    report.update(manual.explain_dl_mu2(p.dout, cache))
+    report.update(explain_dl_mu2(p.dout, cache))
     report.update({
-        "dx_max_abs": _max_abs(dx_auto),
+        "dx_max_abs": max_abs(dx_auto),
         "with_vs_autograd_rel_error": rel_error(with_, dx_auto),
-        "with_vs_autograd_max_abs": _max_abs(with_ - dx_auto),
+        "with_vs_autograd_max_abs": max_abs(with_ - dx_auto),
         "without_vs_autograd_rel_error": rel_error(without, dx_auto),
-        "without_vs_autograd_max_abs": _max_abs(without - dx_auto),
+        "without_vs_autograd_max_abs": max_abs(without - dx_auto),
     })
     num = c.numerical_grads
     report.update({
@@ -72,11 +155,11 @@ def _seed_setting() -> dict[str, Any]:
     report: dict[str, Any] = dict(s)
     for name, dx in variants.items():
         report[f"{name}_vs_staged_rel_error"] = rel_error(dx, staged)
-        report[f"{name}_vs_staged_max_abs"] = _max_abs(dx - staged)
+        report[f"{name}_vs_staged_max_abs"] = max_abs(dx - staged)
     ratio = np.abs(variants["with"] - staged) / np.maximum(
         1e-8, np.abs(variants["with"]) + np.abs(staged))
     worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
-    measured = manual.explain_dl_mu2(p.dout, cache)
+    measured = explain_dl_mu2(p.dout, cache)
     report.update({
         "worst_entry": [int(i) for i in worst],
         "worst_entry_dx": float(staged[worst]),
@@ -91,96 +174,10 @@ def _seed_setting() -> dict[str, Any]:
 def explain_report(comparison: Comparison) -> dict[str, Any]:
     """The numbers behind the explanation: ``{"this_run": {...}, "seed_setting": {...}}``.
 
-    ``this_run`` holds `autograd_bn.manual.explain_dl_mu2` for the comparison's problem (in its
+    ``this_run`` holds `explain_dl_mu2` for the comparison's problem (in its
     dtype), ``sum_x_minus_mean`` per column, and the relative errors of dx with and without
     ``dL_mu2`` against autograd and (None when it was skipped) the numerical gradient.
     ``seed_setting`` recomputes cs231n's N=100, D=500, seed 231 float64 comparison, each
     variant's dx against the staged (graph) pass, as in the seed.
     """
     return {"this_run": _this_run(comparison), "seed_setting": _seed_setting()}
-
-
-def _vector(values: list[float], limit: int = 6) -> str:
-    shown = " ".join(fmt(v) for v in values[:limit])
-    return f"[{shown}{' …' if len(values) > limit else ''}]"
-
-
-def format_explain(report: dict[str, Any]) -> str:
-    """The explanation as text (lines of at most 100 characters)."""
-    r, s = report["this_run"], report["seed_setting"]
-    seed = "" if r["seed"] is None else f", seed {r['seed']}"
-    n, dt = r["N"], r["dtype"]
-    lines = [
-        f"Why keeping dL_mu2 changes dx, measured on this run (N={n}, D={r['D']}{seed}, {dt}).",
-        "S = sum over the batch (axis 0). Every number below was computed just now.",
-        "",
-        "1. dv/dmu = -(2/N)·S(x - mu) is exactly 0 in real arithmetic: mu = S(x)/N, so",
-        "   S(x - mu) = S(x) - N·mu = 0. As computed in " + dt + ":",
-        f"     S(x - mu) per column = {_vector(r['sum_x_minus_mean'])}  "
-        f"max {fmt(r['sum_x_minus_mean_max_abs'])}",
-        f"     dv/dmu max {fmt(r['dv_dmean_max_abs'])};  S(x_hat) max "
-        f"{fmt(r['sum_x_hat_max_abs'])}",
-        f"   That is rounding residue, of the order N·max|x|·eps = {fmt(r['rounding_scale'])}.",
-        f"2. The term itself is not small: max|dL_mu2| = {fmt(r['dL_mu2_max_abs'])}. "
-        "What reaches dx is its",
-        "   batch sum S(dL_mu2) = S(dx_scaled·x_hat)·S(x_hat), added to every row: max "
-        f"{fmt(r['sum_dL_mu2_max_abs'])}.",
-        f"   (The chain rule's own term is S(dL_mu2)/N, max "
-        f"{fmt(r['chain_rule_term_max_abs'])}: the seed's code keeps it N = {n} times",
-        "   too large.)",
-        f"3. It moves dx by max|dx_with - dx_without| = "
-        f"{fmt(r['dx_with_minus_without_max_abs'])}, where max|dx| = {fmt(r['dx_max_abs'])}.",
-        f"   Against autograd: with dL_mu2 rel error {fmt(r['with_vs_autograd_rel_error'])} "
-        f"(max |diff| {fmt(r['with_vs_autograd_max_abs'])}), without "
-        f"{fmt(r['without_vs_autograd_rel_error'])} "
-        f"({fmt(r['without_vs_autograd_max_abs'])}).",
-    ]
-    if r["autograd_vs_numerical_rel_error"] is None:
-        lines.append("4. (The numerical gradient was skipped in this run.)")
-    else:
-        num = r["autograd_vs_numerical_rel_error"]
-        spread = abs(r["with_vs_numerical_rel_error"] - r["without_vs_numerical_rel_error"])
-        lines += [
-            f"4. Against the numerical gradient (float64, h = 1e-5) dx reads: autograd "
-            f"{fmt(num)}, with dL_mu2",
-            f"   {fmt(r['with_vs_numerical_rel_error'])}, without "
-            f"{fmt(r['without_vs_numerical_rel_error'])} (they differ by {fmt(spread)}).",
-        ]
-        if spread < 0.01 * num:
-            lines.append("   That shared error is the numerical gradient's own; against it "
-                         "the term cannot be seen.")
-        else:
-            lines.append("   Here the rounding noise (of the term and of the dtype) exceeds "
-                         "the numerical gradient's own")
-            lines.append("   error, so the difference shows even against it.")
-    ratio = s["worst_entry_diff"] / max(1e-8, 2 * abs(s["worst_entry_dx"]))
-    lines += [
-        "5. The seed's 1e-10 vs 5e-13 do not come from the numerical-gradient check (item 4). They",
-        "   match cs231n's other check, batchnorm_backward against batchnorm_backward_alt on",
-        "   N=100, D=500, seed 231, float64; recomputed now, each dx against the staged (graph)",
-        "   pass, as the seed compared them:",
-        f"     seed's chain rule, keeps dL_mu2    rel error {fmt(s['with_vs_staged_rel_error'])}"
-        f"   max |diff| {fmt(s['with_vs_staged_max_abs'])}",
-        f"     the same, dL_mu2 dropped (cs231n)  rel error "
-        f"{fmt(s['without_vs_staged_rel_error'])}   max |diff| "
-        f"{fmt(s['without_vs_staged_max_abs'])}",
-        f"     the same, S(dL_mu2)/N (chain rule) rel error "
-        f"{fmt(s['chain_rule_vs_staged_rel_error'])}   max |diff| "
-        f"{fmt(s['chain_rule_vs_staged_max_abs'])}",
-        f"     compact (batchnorm_backward_alt)   rel error "
-        f"{fmt(s['compact_vs_staged_rel_error'])}   max |diff| "
-        f"{fmt(s['compact_vs_staged_max_abs'])}",
-        f"   There S(x - mu) is up to {fmt(s['sum_x_minus_mean_max_abs'])} and the term adds "
-        f"up to {fmt(s['sum_dL_mu2_max_abs'])} to every row.",
-        "   cs231n's relative error divides by |a| + |b|: at the worst entry dx = "
-        f"{fmt(s['worst_entry_dx'])} and the",
-        f"   difference is {fmt(s['worst_entry_diff'])}, which reads as "
-        f"{fmt(s['worst_entry_diff'])} / (2·{fmt(abs(s['worst_entry_dx']))}) = "
-        f"{fmt(ratio)}.",
-        "So: the derivative along that path is exactly zero. Keeping dL_mu2 adds rounding noise "
-        "of size",
-        "N·|S(x_hat)|·|S(dx_scaled·x_hat)| and nothing else, which only an elementwise relative "
-        "error on a",
-        "near-zero dx makes look large. Dropping it is not more correct, only less noisy.",
-    ]
-    return "\n".join(lines)

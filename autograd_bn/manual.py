@@ -21,10 +21,12 @@ become float64).
 """
 
 from collections.abc import Callable
-from numbers import Real
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from autograd_bn.inputs import check_dout as _check_dout
+from autograd_bn.inputs import check_inputs
 
 __all__ = [
     "BACKWARDS",
@@ -38,7 +40,6 @@ __all__ = [
     "backward_staged_intermediates",
     "batchnorm_forward",
     "check_inputs",
-    "explain_dl_mu2",
 ]
 
 Cache = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]
@@ -46,60 +47,6 @@ Cache = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.nda
 
 Grads = tuple[np.ndarray, np.ndarray, np.ndarray]
 """``(dx, dgamma, dbeta)``, as returned by every backward pass."""
-
-
-def _as_real_array(value: ArrayLike, name: str) -> np.ndarray:
-    """Return ``value`` as an array; bools and integers become float64, floats are kept."""
-    arr = np.asarray(value)
-    if arr.dtype.kind in "biu":
-        return arr.astype(np.float64)
-    if arr.dtype.kind != "f":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    return arr
-
-
-def check_inputs(
-    x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, eps: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Validate batch-norm inputs and return ``(x, gamma, beta, eps)`` in one working dtype.
-
-    The working dtype is ``np.result_type`` of the three arrays after bools and integers are
-    turned into float64, and at least float32 (float16 is promoted).  So float32 inputs stay
-    float32 and a float32/float64 mix becomes float64.  Arrays already in the working dtype
-    are returned without a copy.
-
-    Raises:
-        TypeError: an array is complex, object, string or another non-real dtype, or ``eps``
-            is not a real number.
-        ValueError: ``x`` is not 2-D, the batch is empty (``N == 0``), ``gamma`` or ``beta``
-            is not of shape ``(D,)``, or ``eps`` is not a finite number > 0 (also in the
-            working dtype).
-    """
-    arrays = [_as_real_array(a, n) for a, n in ((x, "x"), (gamma, "gamma"), (beta, "beta"))]
-    dtype = np.promote_types(np.result_type(*arrays), np.float32)
-    x_arr, gamma_arr, beta_arr = (a.astype(dtype, copy=False) for a in arrays)
-
-    if x_arr.ndim != 2:
-        raise ValueError(f"x must be 2-D (N, D), got shape {x_arr.shape}")
-    n, d = x_arr.shape
-    if n == 0:
-        raise ValueError(
-            f"x has an empty batch (shape {x_arr.shape}); batch norm needs at least one row"
-        )
-    for name, arr in (("gamma", gamma_arr), ("beta", beta_arr)):
-        if arr.shape != (d,):
-            raise ValueError(f"{name} must have shape (D,) = ({d},), got shape {arr.shape}")
-
-    if not isinstance(eps, Real) or isinstance(eps, bool):
-        raise TypeError(f"eps must be a real number, got {type(eps).__name__} {eps!r}")
-    if not (np.isfinite(eps) and eps > 0):
-        raise ValueError(f"eps must be a finite number > 0, got eps={eps!r}")
-    if dtype != np.float64:  # a Python float is a float64 already: only narrower types can fail
-        with np.errstate(over="ignore", under="ignore"):
-            eps_working = dtype.type(eps)
-        if not (np.isfinite(eps_working) and eps_working > 0):
-            raise ValueError(f"eps={eps!r} is not a finite number > 0 in {dtype}")
-    return x_arr, gamma_arr, beta_arr, float(eps)
 
 
 def batchnorm_forward(
@@ -125,14 +72,6 @@ def batchnorm_forward(
     x_hat = (x - mean) / std
     out = gamma * x_hat + beta
     return out, (x, mean, var, std, gamma, x_hat, eps)
-
-
-def _check_dout(dout: ArrayLike, x: np.ndarray) -> np.ndarray:
-    """Return ``dout`` in the dtype of ``x``, after checking it has the same shape as ``x``."""
-    arr = _as_real_array(dout, "dout")
-    if arr.shape != x.shape:
-        raise ValueError(f"dout must have the shape of x {x.shape}, got shape {arr.shape}")
-    return arr.astype(x.dtype, copy=False)
 
 
 def backward_staged_intermediates(dout: ArrayLike, cache: Cache) -> dict[str, np.ndarray]:
@@ -207,7 +146,7 @@ def analytical_terms(dout: ArrayLike, cache: Cache) -> dict[str, np.ndarray]:
     chain rule term dL/dv * dv/dmean * dmean/dx is ``S(dL_mu2) / N``: the seed's code (unlike
     its own formula, which has ``1/N`` twice) is ``N`` times too large, harmless in exact
     arithmetic (``N * 0 = 0``) but it multiplies a rounding residue by ``N``.  See
-    :func:`explain_dl_mu2` for the numbers.
+    `autograd_bn.explain.explain_dl_mu2` for the numbers.
     """
     x, mean, var, std, gamma, x_hat, eps = cache
     dout = _check_dout(dout, x)
@@ -288,94 +227,3 @@ BACKWARDS: dict[str, Callable[[ArrayLike, Cache], Grads]] = {
     "paper": backward_paper,
 }
 """The four backward passes by name, in a fixed order."""
-
-
-def _rel_error(a: np.ndarray, b: np.ndarray) -> float:
-    """cs231n's ``rel_error``: the largest elementwise ``|a - b| / max(1e-8, |a| + |b|)``."""
-    ratio = np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
-    return float(np.max(ratio, initial=0.0))
-
-
-def explain_dl_mu2(dout: ArrayLike, cache: Cache) -> dict[str, float]:
-    """Measure what keeping the ``dL_mu2`` term does to ``dx`` (the seed's open question).
-
-    The seed saw its chain-rule ``dx`` (which keeps ``dL_mu2``) differ from the graph version
-    by ~1e-10, while cs231n's answer (which drops the term) differed by ~5e-13.
-
-    ``dL_mu2 = S(dx_scaled * x_hat) * x_hat`` itself is *not* small.  What reaches ``dx`` is
-    its sum over the batch, ``S(dL_mu2) = S(dx_scaled * x_hat) * S(x_hat)``, added to every
-    row.  In real arithmetic ``S(x_hat) = S(x - mean) / std = 0``, hence ``dv/dmean =
-    -(2/N) S(x - mean) = 0`` and the term adds exactly nothing.  In floating point
-    ``S(x - mean)`` is a rounding residue of order ``N * max|x| * machine_eps``, so keeping
-    the term adds rounding noise and nothing else; no variant is more accurate.  The seed's
-    code makes the noise ``N`` times larger than the chain rule would: the true term is
-    ``S(dL_mu2) / N`` (see :func:`analytical_terms`).  The graph and paper versions keep the
-    true term, at its true size, and stay at the usual rounding level.
-
-    Measured (numpy 2.4, float64, ``np.random.seed(231)``, ``x = 5 * randn + 12``):
-
-    * cs231n gradient check, ``N, D = 4, 5``: ``max|S(x - mean)|`` = 7e-15,
-      ``max|dL_mu2|`` = 0.068, ``max|S(dL_mu2)|`` = 3e-17, ``max|dx_with - dx_without|`` =
-      3e-17, both variants within 1.1e-16 of ``backward_compact``.  Against a central
-      numerical gradient (h = 1e-5) every pass has the same relative error, 1.7e-9, which is
-      the numerical gradient's own error: keeping the term is invisible there.
-    * cs231n's ``batchnorm_backward`` vs ``batchnorm_backward_alt`` comparison,
-      ``N, D = 100, 500``: ``max|S(x - mean)|`` = 1.1e-12, ``max|S(dL_mu2)|`` = 1.2e-14
-      (the true chain-rule term is 1.2e-16), ``max|dx_with - dx_without|`` = 1.3e-14 against
-      4e-16 between the other passes, and the smallest ``|dx|`` is 7e-7.  cs231n's elementwise
-      relative error divides by ``|a| + |b|``, so 1.3e-14 of noise on a near-zero entry
-      reads as 1.1e-10 (with ``dL_mu2``) against 5.8e-13 (without), versus the staged
-      pass.  That is the seed's 1e-10 vs 5e-13: amplified rounding noise, not a difference in
-      the mathematics.  With the term scaled by ``1/N`` it reads 3e-13 versus the staged pass.
-
-    Returns a dict of Python floats, computed in the cache's dtype (``S`` = sum over axis 0):
-
-    ``sum_x_minus_mean_max_abs``: ``max|S(x - mean)|`` as computed;
-    ``sum_x_minus_mean_exact``: 0.0, its value in real arithmetic;
-    ``dv_dmean_max_abs``: ``max|-(2/N) S(x - mean)|`` as computed (exact value 0);
-    ``sum_x_hat_max_abs``: ``max|S(x_hat)|`` as computed (exact value 0);
-    ``rounding_scale``: ``N * max|x| * machine_eps``, the order of magnitude of such residues;
-    ``dL_mu2_max_abs``: ``max|dL_mu2|``, the term itself (not small);
-    ``sum_dL_mu2_max_abs``: ``max|S(dL_mu2)|``, what keeping the term adds to each ``dx``;
-    ``chain_rule_term_max_abs``: ``max|S(dL_mu2) / N|``, what the chain rule would add;
-    ``dx_with_minus_without_max_abs``: ``max|dx_with - dx_without|``;
-    ``dx_with_vs_compact_max_abs``, ``dx_without_vs_compact_max_abs``,
-    ``dx_chain_rule_vs_compact_max_abs``: each variant's ``max|dx - dx_compact|``;
-    ``dx_with_vs_compact_rel_error``, ``dx_without_vs_compact_rel_error``,
-    ``dx_chain_rule_vs_compact_rel_error``: the same with cs231n's elementwise relative
-    error ``max |a - b| / max(1e-8, |a| + |b|)``;
-    ``dx_min_abs``: the smallest ``|dx_compact|``, which sets how much that relative error
-    amplifies absolute noise.
-    """
-    x, mean, var, std, gamma, x_hat, eps = cache
-    N = x.shape[0]
-    terms = analytical_terms(dout, cache)
-    dx_compact = backward_compact(dout, cache)[0]
-    variants = {
-        "with": terms["dx"],
-        "without": terms["dx_without_dL_mu2"],
-        "chain_rule": terms["dx_chain_rule"],
-    }
-    sum_x_mu = (x - mean).sum(axis=0)
-    sum_dl_mu2 = terms["dL_mu2"].sum(axis=0)
-
-    def max_abs(a: np.ndarray) -> float:
-        return float(np.max(np.abs(a), initial=0.0))
-
-    result = {
-        "sum_x_minus_mean_max_abs": max_abs(sum_x_mu),
-        "sum_x_minus_mean_exact": 0.0,
-        "dv_dmean_max_abs": max_abs(-2 / N * sum_x_mu),
-        "sum_x_hat_max_abs": max_abs(x_hat.sum(axis=0)),
-        "rounding_scale": float(N * max_abs(x) * np.finfo(x.dtype).eps),
-        "dL_mu2_max_abs": max_abs(terms["dL_mu2"]),
-        "sum_dL_mu2_max_abs": max_abs(sum_dl_mu2),
-        "chain_rule_term_max_abs": max_abs(sum_dl_mu2 / N),
-        "dx_with_minus_without_max_abs": max_abs(variants["with"] - variants["without"]),
-    }
-    for name, dx in variants.items():
-        result[f"dx_{name}_vs_compact_max_abs"] = max_abs(dx - dx_compact)
-    for name, dx in variants.items():
-        result[f"dx_{name}_vs_compact_rel_error"] = _rel_error(dx, dx_compact)
-    result["dx_min_abs"] = float(np.min(np.abs(dx_compact), initial=np.inf))
-    return result

@@ -1,48 +1,35 @@
 """One self-contained HTML page about a BN problem: the graph, the comparison, the trace and
 the dL_mu2 question.
 
-Everything is inline: the graph as SVG (drawn by `viz`), the numbers as tables, the styles and
-the script (``report_assets/report.css`` and ``report.js``), and every node's value and gradient
-as a JSON blob the script reads when a node is hovered or clicked. The page loads nothing, so
-it can be opened offline, mailed or archived.
+Everything is inline: the graph as SVG (drawn by `viz`), the numbers as tables
+(`autograd_bn.report_tables`), the page itself, its styles and its script
+(``report_assets/report.html``, ``report.css`` and ``report.js``), and every node's value and
+gradient as a JSON blob the script reads when a node is hovered or clicked. The page loads
+nothing, so it can be opened offline, mailed or archived.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
 from pathlib import Path
+from string import Template
 from typing import Any
-
-import numpy as np
 
 import viz
 from autograd_bn import __version__
 from autograd_bn.bn import batchnorm
-from autograd_bn.compare import Comparison, compare, format_number
+from autograd_bn.compare import Comparison, compare
 from autograd_bn.explain import explain_report, format_explain
 from autograd_bn.files import atomic_write, check_writable
 from autograd_bn.problem import Problem
+from autograd_bn.report_tables import comparison_html, json_for_script, node_data, trace_html
 from autograd_bn.tensor import Tensor
-from autograd_bn.trace import (
-    Trace,
-    diff_text,
-    node_key,
-    op_text,
-    preview,
-    shape_text,
-    trace_batchnorm,
-)
+from autograd_bn.trace import Trace, trace_batchnorm
+from autograd_bn.trace_text import diff_text
 from viz.output import image
-
-SHOWN = 8
-"""Values per axis the inline data keeps for a node (a bigger array is cut, with statistics)."""
-
-GRADS = ("dx", "dgamma", "dbeta")
 
 
 def asset(name: str) -> str:
@@ -86,7 +73,7 @@ def write_report(problem: Problem, path: str | os.PathLike[str], **compare_optio
 
 def page(problem: Problem, svg: str, trace: Trace, comparison: Comparison, explanation: str,
          data: dict[str, Any]) -> str:
-    """The HTML document."""
+    """The HTML document: ``report_assets/report.html`` with every piece filled in."""
     n, d = problem.shape
     title = f"BN backward, N={n}, D={d}, seed {problem.seed}, {problem.x.dtype}"
     c = comparison.to_dict()
@@ -99,77 +86,23 @@ def page(problem: Problem, svg: str, trace: Trace, comparison: Comparison, expla
     ]
     badges = "".join(f'<li class="{"ok" if ok else "bad"}">{escape(text)}</li>'
                      for ok, text in summary)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="autograd-bn {__version__}">
-<title>{escape(title)} · autograd-bn report</title>
-<script>window.reportErrors = [];
-window.addEventListener("error", function (e) {{
-  window.reportErrors.push(String(e.message || e));
-  document.documentElement.setAttribute("data-js-errors", window.reportErrors.join(" | "));
-}});</script>
-<style>
-{asset("report.css")}
-</style>
-</head>
-<body>
-<header>
-<h1>Batch Normalisation's gradient, made visible</h1>
-<p>{escape(title)}, eps {problem.eps:g}: <code>x</code> ({n}, {d}) = 5·randn + 12, γ, β and
-the upstream gradient <code>dout</code> = randn, from <code>np.random.seed({problem.seed})</code>.
-</p>
-<ul class="summary">{badges}</ul>
-<nav><a href="#graph">1. Graph</a><a href="#compare">2. Every backward pass</a>
-<a href="#trace">3. The backward pass, step by step</a><a href="#explain">4. Why dL_mu2?</a></nav>
-</header>
-<main>
-<section id="graph">
-<h2>1. The computational graph</h2>
-<p>BN built from primitive ops, numbered as in the seed's table: the forward pass in black,
-top-down; the backward pass in red, bottom-up, each red edge labelled with what the gradient is
-multiplied by on its way (the op's local derivative). <span class="hint">Hover or click a node
-to see its value and its gradient.</span></p>
-<div class="graph-layout">
-<div class="graph-box">
-{svg}
-</div>
-<aside id="inspector" aria-live="polite"><p class="hint">Hover or click a node of the graph
-to see its value and its gradient here. Clicking keeps the panel; click again to release it.
-</p></aside>
-</div>
-</section>
-<section id="compare">
-<h2>2. Every backward pass against autograd and a numerical gradient</h2>
-{comparison_html(c)}
-<details class="screen-only"><summary>As printed by <code>autograd-bn compare</code></summary>
-<pre>{escape(comparison.format_table())}</pre></details>
-</section>
-<section id="trace">
-<h2>3. The backward pass, node by node, beside the seed's staged backward</h2>
-{trace_html(trace)}
-</section>
-<section id="explain">
-<h2>4. Why does keeping dL_mu2 change dx?</h2>
-<p>The seed's chain-rule pass keeps a term <code>dL_mu2</code> and lands about 1e-10 away from
-the graph version, against 5e-13 without it. The numbers below are measured for this report.</p>
-<pre class="explain">{escape(explanation)}</pre>
-</section>
-</main>
-<footer>Made by <code>autograd-bn report</code> {__version__}. Self-contained: opens offline.
-</footer>
-<script type="application/json" id="node-data">{json_for_script(data)}</script>
-<script>
-{asset("report.js")}
-</script>
-</body>
-</html>
-"""
-
-
-# ---- pieces ---------------------------------------------------------------------------------
+    described = (f"{escape(title)}, eps {problem.eps:g}: <code>x</code> ({n}, {d}) = 5·randn + "
+                 f"12, γ, β and\nthe upstream gradient <code>dout</code> = randn, from "
+                 f"<code>np.random.seed({problem.seed})</code>.\n")
+    return Template(asset("report.html")).substitute(
+        version=__version__,
+        title=escape(title),
+        css=asset("report.css"),
+        problem=described,
+        badges=badges,
+        svg=svg,
+        comparison=comparison_html(c),
+        comparison_text=escape(comparison.format_table()),
+        trace=trace_html(trace),
+        explanation=escape(explanation),
+        data=json_for_script(data),
+        js=asset("report.js"),
+    )
 
 
 def graph_svg(out: Tensor) -> str:
@@ -181,162 +114,3 @@ def graph_svg(out: Tensor) -> str:
         a = body.index("<!--")
         body = body[:a] + body[body.index("-->", a) + 3:]
     return body.replace("<svg ", '<svg role="img" aria-label="BN computational graph" ', 1)
-
-
-def node_data(out: Tensor, trace: Trace) -> dict[str, dict[str, Any]]:
-    """Per SVG node id (``n<index in out.nodes()>``, as `viz.draw` names them): what the page
-    shows when it is hovered."""
-    steps = {step.key: step for step in trace.steps}
-    names = {(step.key, edge.parent): edge.seed.name
-             for step in trace.steps for edge in step.edges if edge.seed}
-    data = {}
-    for index, node in enumerate(out.nodes()):
-        key = node_key(node, index)
-        step = steps.get(key)
-        entry: dict[str, Any] = {
-            "key": key,
-            "label": node.label or key,
-            "op": op_text(node),
-            "shape": list(node.shape),
-            "value": array_data(node.data),
-            "grad": None if node.grad is None else array_data(node.grad),
-            "step": step.index if step else None,
-            "seed": step.seed.to_dict() if step and step.seed else None,
-            "received_from": [
-                f"{child} ({names[(child, key)]})" if names.get((child, key)) else child
-                for child in (step.received_from if step else ())
-            ],
-            "sends": [
-                {"to": e.parent_label, "derivative": e.local_derivative,
-                 "seed": e.seed.name if e.seed else None}
-                for e in (step.edges if step else ()) if e.contribution is not None
-            ],
-        }
-        data[f"n{index}"] = entry
-    return data
-
-
-def array_data(array: np.ndarray) -> dict[str, Any]:
-    """An array for the page: at most `SHOWN` values per axis, with statistics when cut."""
-    a = np.asarray(array, dtype=np.float64)
-    shown = a[tuple(slice(0, SHOWN) for _ in range(a.ndim))]
-    result: dict[str, Any] = {
-        "shape": list(a.shape),
-        "shown": list(shown.shape),
-        "truncated": shown.size < a.size,
-        "values": _clean(shown.tolist()),
-    }
-    if result["truncated"]:
-        result["stats"] = {"min": _clean(float(a.min())), "mean": _clean(float(a.mean())),
-                           "max": _clean(float(a.max()))}
-    return result
-
-
-def json_for_script(data: Any) -> str:
-    """JSON safe inside ``<script>``: no ``</`` can end the element early."""
-    return json.dumps(data, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
-
-
-def comparison_html(c: dict[str, Any]) -> str:
-    """The comparison of `autograd_bn.compare` as an HTML table."""
-    numerical = c["numerical_gradient"]["computed"]
-    head = "".join(f"<th>{g}</th>" for g in GRADS)
-    rows = []
-    for m in c["methods"]:
-        cells = [f"<td><b>{escape(m['name'])}</b></td>",
-                 f'<td class="wrap">{escape(m["description"])}</td>']
-        for against in ("vs_autograd", "vs_numerical"):
-            for g in GRADS:
-                metrics = (m[against] or {}).get(g)
-                if metrics is None:
-                    cells.append('<td class="num">–</td>')
-                    continue
-                text = "exact" if metrics["exact"] else format_number(metrics["rel_error"])
-                cls = "num ok" if metrics["allclose"] else "num bad"
-                cells.append(f'<td class="{cls}" title="max|diff| '
-                             f'{format_number(metrics["max_abs_diff"])}">{text}</td>')
-        cells.append(f'<td class="num">{_seconds(m["median_seconds"])}</td>')
-        cells.append(f'<td class="{"ok" if m["agrees"] else "bad"}">'
-                     f'{"yes" if m["agrees"] else "NO: " + ", ".join(m["disagreements"])}</td>')
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    tol = c["tolerance"]
-    notes = "".join(f"<p>{escape(note)}</p>" for note in c.get("notes", []))
-    return f"""<p>cs231n's relative error of each method's gradients, against the engine's autograd
-and against a central-difference numerical gradient{"" if numerical else " (skipped)"}; "exact"
-means bit-for-bit equal. Green: within tolerance ({escape(tol["rule"])}, tol =
-{format_number(tol["autograd"])} against autograd, {format_number(tol["numerical"])} against
-the numerical gradient). <span class="hint">Hover a cell for the largest absolute
-difference.</span></p>
-<div class="table-wrap"><table class="data" id="compare-table">
-<thead><tr><th rowspan="2">method</th><th rowspan="2">what it is</th>
-<th colspan="3">rel. error vs autograd</th><th colspan="3">rel. error vs numerical</th>
-<th rowspan="2">median time</th><th rowspan="2">agrees</th></tr>
-<tr>{head}{head}</tr></thead>
-<tbody>{"".join(rows)}</tbody>
-</table></div>{notes}"""
-
-
-def trace_html(trace: Trace) -> str:
-    """The trace of `autograd_bn.trace` as an HTML table: node rows, then their edges."""
-    rows = []
-    for step in trace.steps:
-        seed, diff, cls = _seed_cells(step.seed)
-        rows.append(
-            f'<tr class="node" data-key="{escape(step.key)}"><td class="num">{step.index}</td>'
-            f"<td>{escape(step.label)}</td><td>{escape(step.op)}</td>"
-            f'<td class="mono">{shape_text(step.grad.shape)}</td>'
-            f'<td class="mono">{escape(preview(step.grad))}</td>'
-            f"<td>{seed}</td><td class=\"{cls}\">{diff}</td></tr>")
-        if len(step.received_from) > 1:
-            rows.append(
-                f'<tr class="sum"><td></td><td colspan="4">= the sum of what '
-                f'{escape(" and ".join(step.received_from))} send to it</td><td></td>'
-                f'<td class="num">{diff_text(step.sum_diff)}</td></tr>')
-        for edge in step.edges:
-            seed, diff, cls = _seed_cells(edge.seed)
-            derivative = f"× {edge.local_derivative}"
-            if edge.summed_axes:
-                derivative += f", Σ axis {', '.join(map(str, edge.summed_axes))}"
-            if edge.spread:
-                derivative += ", spread"
-            shape = "" if edge.contribution is None else shape_text(edge.contribution.shape)
-            rows.append(
-                f'<tr class="edge"><td></td><td class="to">→ {escape(edge.parent_label)}</td>'
-                f"<td>{escape(derivative)}</td><td class=\"mono\">{shape}</td>"
-                f'<td class="mono">{escape(preview(edge.contribution))}</td>'
-                f"<td>{seed}</td><td class=\"{cls}\">{diff}</td></tr>")
-    found = sum(1 for e in trace.seed_summary().values() if e["places"])
-    return f"""<p>The engine's backward pass in the order it runs. Bold rows: the gradient
-dL/d(node) arriving at a node. Rows with →: what the node sends to one input, its gradient times
-the local derivative (Σ: summed over an axis broadcasting added; spread: copied to every row, as
-the seed's <code>np.ones((N,D))</code>). <i>seed</i> names the matching intermediate of the
-seed's staged backward (d10, d8_3, … dx) and Δ = max|engine − seed|. <span class="hint">Click
-a row to find the node in the graph.</span></p>
-<div class="table-wrap"><table class="data" id="trace-table">
-<thead><tr><th>#</th><th>node / → input</th><th>op / × local derivative</th><th>shape</th>
-<th>gradient (first values)</th><th>seed</th><th>Δ</th></tr></thead>
-<tbody>{"".join(rows)}</tbody>
-<caption>{found} of {len(trace.seed_places)} seed values found; largest Δ
-{diff_text(trace.max_diff)} (tolerance {trace.tolerance:.0e} × max(1, |value|)):
-{"all match" if trace.all_match else "MISMATCH"}.</caption>
-</table></div>"""
-
-
-def _seed_cells(match: Any) -> tuple[str, str, str]:
-    if match is None:
-        return "", "", "num"
-    return (escape(match.name), diff_text(match.max_abs_diff),
-            "num ok" if match.matches else "num bad")
-
-
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value * 1e3:.2f} ms" if value >= 1e-3 else f"{value * 1e6:.1f} µs"
-
-
-def _clean(value: Any) -> Any:
-    """Nested lists of floats with non-finite values as strings (JSON has no NaN)."""
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value if math.isfinite(value) else str(value)

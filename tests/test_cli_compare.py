@@ -164,9 +164,9 @@ def test_torch_row(capsys) -> None:
 
 
 def test_torch_required_but_missing(capsys, monkeypatch) -> None:
-    import autograd_bn.compare
+    import autograd_bn.runners
 
-    monkeypatch.setattr(autograd_bn.compare, "torch_available", lambda: False)
+    monkeypatch.setattr(autograd_bn.runners, "torch_available", lambda: False)
     code, _, err = run(capsys, "--torch")
     assert code == 2 and "torch is not installed" in err
 

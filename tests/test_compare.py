@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograd_bn import compare as compare_module
-from autograd_bn import manual
-from autograd_bn.compare import GRADS, Metrics, compare, measure, median_time, tolerance
-from autograd_bn.explain import explain_report, format_explain
+from autograd_bn import manual, runners
+from autograd_bn.compare import compare, dumps
 from autograd_bn.gradcheck import rel_error
+from autograd_bn.metrics import GRADS, Metrics, measure, tolerance
 from autograd_bn.problem import make_problem
+from autograd_bn.runners import median_time
 from autograd_bn.userimpl import UserImpl, UserImplError, load_callable, load_user_impl
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -194,7 +194,7 @@ def test_json_is_valid_with_stable_keys(cs231n) -> None:
 
 
 def test_json_has_no_nan_literals() -> None:
-    text = compare_module.dumps({"a": float("nan"), "b": [np.float32("inf"), np.int64(3)],
+    text = dumps({"a": float("nan"), "b": [np.float32("inf"), np.int64(3)],
                                  "c": np.bool_(True)})
     assert json.loads(text) == {"a": None, "b": [None, 3], "c": True}
 
@@ -405,57 +405,10 @@ def test_torch_row_agrees() -> None:
 def test_torch_can_be_left_out_or_required(monkeypatch) -> None:
     c = compare(make_problem(3, 2, 0), with_torch=False, repeats=1)
     assert "torch" not in [r.name for r in c.rows]
-    monkeypatch.setattr(compare_module, "torch_available", lambda: False)
+    monkeypatch.setattr(runners, "torch_available", lambda: False)
     assert "torch" not in [r.name for r in compare(make_problem(3, 2, 0), repeats=1).rows]
     with pytest.raises(ModuleNotFoundError, match="pip install torch"):
         compare(make_problem(3, 2, 0), with_torch=True)
-
-
-# ---- the explanation -----------------------------------------------------------------------------
-
-
-def test_explain_reports_measured_numbers(cs231n) -> None:
-    report = explain_report(cs231n)
-    run, seed = report["this_run"], report["seed_setting"]
-    p = cs231n.problem
-    sums = (p.x - p.x.mean(axis=0)).sum(axis=0)
-    assert run["sum_x_minus_mean"] == [float(v) for v in sums]
-    assert run["sum_x_minus_mean_exact"] == 0.0
-    assert 0 < run["sum_x_minus_mean_max_abs"] <= 10 * run["rounding_scale"]
-    assert run["dL_mu2_max_abs"] > 1e-3  # the term is not small...
-    assert run["dx_with_minus_without_max_abs"] < 1e-15  # ...what it adds to dx is
-    nums = [run[f"{v}_vs_numerical_rel_error"] for v in ("autograd", "with", "without")]
-    assert max(nums) - min(nums) < 1e-3 * min(nums)  # indistinguishable vs numerical
-    # the seed's own comparison: keeping dL_mu2 reads ~1e-10, dropping it ~5e-13
-    assert 1e-11 < seed["with_vs_staged_rel_error"] < 1e-9
-    assert seed["without_vs_staged_rel_error"] < 2e-12
-    assert seed["with_vs_staged_rel_error"] > 50 * seed["without_vs_staged_rel_error"]
-    assert seed["with_vs_staged_max_abs"] < 1e-13  # absolute noise only
-    assert seed["worst_entry_diff"] / (2 * abs(seed["worst_entry_dx"])) == pytest.approx(
-        seed["with_vs_staged_rel_error"], rel=1e-6)
-    json.loads(compare_module.dumps(report))
-
-
-def test_explain_text_comes_from_the_run(cs231n) -> None:
-    report = explain_report(cs231n)
-    text = format_explain(report)
-    run = report["this_run"]
-    for key in ("sum_x_minus_mean_max_abs", "dL_mu2_max_abs", "sum_dL_mu2_max_abs",
-                "dx_with_minus_without_max_abs", "autograd_vs_numerical_rel_error"):
-        assert f"{run[key]:.1e}" in text, key
-    assert f"{report['seed_setting']['with_vs_staged_rel_error']:.1e}" in text
-    assert max(len(line) for line in text.splitlines()) <= 100
-    other = compare(make_problem(6, 3, 8, "float32"), with_torch=False, repeats=1)
-    other_text = format_explain(explain_report(other))
-    assert "float32" in other_text and other_text != text
-    assert f"{explain_report(other)['this_run']['dL_mu2_max_abs']:.1e}" in other_text
-
-
-def test_explain_without_numerical_gradient() -> None:
-    c = compare(make_problem(3, 2, 0), with_torch=False, numerical=False, repeats=1)
-    report = explain_report(c)
-    assert report["this_run"]["autograd_vs_numerical_rel_error"] is None
-    assert "numerical gradient was skipped" in format_explain(report)
 
 
 def test_rel_error_is_the_gradcheck_one(cs231n) -> None:

@@ -1,0 +1,67 @@
+"""`format_table`: a `Comparison` as text for a terminal of 100 columns."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from autograd_bn.formatting import format_number, format_seconds
+from autograd_bn.metrics import GRADS, Metrics
+
+if TYPE_CHECKING:
+    from autograd_bn.comparison import Comparison
+
+
+def _agreement(m: Metrics) -> str:
+    return "exact" if m.exact else "close" if m.allclose else "DIFFERS"
+
+
+def format_table(c: Comparison) -> str:
+    """Two aligned tables (errors and times; agreement), a legend and the RESULT line."""
+    n, d = c.problem.shape
+    seed = "" if c.seed is None else f", seed {c.seed}"
+    w = max(12, max(len(r.name) for r in c.rows) + 2)
+
+    def line(name: str, first: list[str], second: list[str], *rest: str) -> str:
+        cells = "".join(f"{x:<9}" for x in first) + "  " + "".join(f"{x:<9}" for x in second)
+        return f"{name:<{w}}{cells}  {'  '.join(rest)}".rstrip()
+
+    def header(first: str, second: str, third: str) -> str:
+        return f"{'':<{w}}{first:<29}{second:<29}{third}"
+
+    lines = [f"BN backward passes against the engine's autograd: N={n}, D={d}{seed}, {c.dtype}, "
+             f"eps={c.problem.eps:g}", ""]
+    lines += [header("relative error vs autograd", "relative error vs numerical", "median time"),
+              line("method", list(GRADS), list(GRADS), "per call")]
+    for r in c.rows:
+        num = r.vs_numerical
+        errs = [format_number(r.vs_autograd[g].rel_error) for g in GRADS]
+        nums = ["-"] * 3 if num is None else [format_number(num[g].rel_error) for g in GRADS]
+        lines.append(line(r.name, errs, nums, f"{format_seconds(r.median_seconds):>9}"))
+    lines += ["", header("max |diff| vs autograd", "agreement with autograd", "out"),
+              line("method", list(GRADS), list(GRADS), "max |diff|  verdict")]
+    for r in c.rows:
+        verdict = "reference" if r.kind == "engine" else "agrees" if r.agrees else "DISAGREES"
+        lines.append(line(r.name, [format_number(r.vs_autograd[g].max_abs_diff) for g in GRADS],
+                          [_agreement(r.vs_autograd[g]) for g in GRADS],
+                          f"{format_number(r.forward.max_abs_diff):<10}", verdict))
+    lines.append("")
+    lines += [f"  {r.name:<{w}}{r.description}" for r in c.rows]
+    lines += [
+        "",
+        "relative error: cs231n's max |a - b| / max(1e-8, |a| + |b|), elementwise.",
+        f"exact: bitwise equal. close: |a - ref| <= tol*|ref| + tol*scale with tol = "
+        f"{c.tolerance:.1e} ({c.dtype})",
+        "  and scale = the size of the terms each gradient sums (see autograd_bn.metrics).",
+        "numerical: central differences, h = 1e-5, always computed in float64"
+        + ("." if c.numerical else " (skipped in this run)."),
+        "time: median of repeated calls of the backward pass alone (autograd: backward() on a "
+        "built graph).",
+    ]
+    lines += [f"note: {note}" for note in c.notes]
+    bad = c.disagreeing
+    if bad:
+        what = "; ".join(f"{r.name} ({', '.join(r.disagreements)})" for r in bad)
+        lines.append(f"RESULT: {len(bad)} of {len(c.rows) - 1} disagree with autograd: {what}")
+    else:
+        lines.append(f"RESULT: all {len(c.rows) - 1} methods agree with autograd.")
+    return "\n".join(lines)
