@@ -174,16 +174,27 @@ def _check_array(value: Any, shape: tuple[int, ...], what: str) -> Array:
     return arr
 
 
+@contextmanager
+def _guarded(message: str) -> Iterator[None]:
+    """Run the user's code: anything it raises, even `SystemExit` (``sys.exit()``) or another
+    `BaseException`, becomes a one-line `UserImplError` "<message> <exception>"; only Ctrl-C
+    (`KeyboardInterrupt`) still interrupts."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        raise UserImplError(f"{message} {_one_line(exc)}") from None
+
+
 def run_forward(
     impl: UserImpl, x: Array, gamma: Array, beta: Array, eps: float
 ) -> tuple[Array, Any]:
     """Call the user's forward on copies of the inputs; returns ``(out, cache)``, checked."""
     who = f"forward {_describe(impl.forward)}"
     bn_param = {"mode": "train", "eps": eps}
-    try:
+    with _guarded(f"{who} raised"):
         result = impl.forward(x.copy(), gamma.copy(), beta.copy(), bn_param)
-    except Exception as exc:
-        raise UserImplError(f"{who} raised {_one_line(exc)}") from None
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         got = (f"{len(result)} values" if isinstance(result, (tuple, list))
                else f"a {type(result).__name__}")
@@ -195,11 +206,24 @@ def run_forward(
 def run_backward(impl: UserImpl, dout: Array, cache: Any) -> tuple[Array, Array, Array]:
     """Call the user's backward on a copy of ``dout``; returns ``(dx, dgamma, dbeta)``, checked."""
     who = f"backward {_describe(impl.backward)}"
-    try:
+    with _guarded(f"{who} raised"):
         result = impl.backward(dout.copy(), cache)
-    except Exception as exc:
-        raise UserImplError(f"{who} raised {_one_line(exc)}") from None
     return check_grads(result, dout.shape, who)
+
+
+def time_backward(
+    impl: UserImpl, dout: Array, cache: Any,
+    timer: Callable[[Callable[[], Any], Callable[[], Any]], tuple[float, int]],
+) -> tuple[float, int]:
+    """``timer(call, setup)`` of the user's backward, each call on a fresh copy of ``dout``.
+
+    What a repeated call raises is a `UserImplError` too ("backward raised on a repeated
+    call: ..."), `SystemExit` included.
+    """
+    copies: list[Array] = []
+    with _guarded("backward raised on a repeated call:"):
+        return timer(lambda: impl.backward(copies[-1], cache),
+                     lambda: copies.append(dout.copy()))
 
 
 def check_grads(result: Any, shape: tuple[int, ...], who: str) -> tuple[Array, Array, Array]:

@@ -119,6 +119,10 @@ def test_your_wrong_layer_in_json_exits_1(capsys) -> None:
     ("bn_correct.py:batchnorm_forward", "bn_import_error.py:backward",
      "importing"),
     ("bn_correct.py:batchnorm_forward", "nowhere.py:backward", "not found"),
+    ("bn_broken.py:forward_exits", "bn_correct.py:batchnorm_backward", "raised SystemExit: 0"),
+    ("bn_correct.py:batchnorm_forward", "bn_broken.py:backward_exits", "raised SystemExit"),
+    ("bn_correct.py:batchnorm_forward", "bn_broken.py:backward_exits_when_timed",
+     "backward raised on a repeated call: SystemExit: 0"),
 ])
 def test_broken_layer_exits_2_with_one_line(capsys, forward, backward, message) -> None:
     code, out, err = run(capsys, *FAST, "--forward", f"{FIXTURES}/{forward}",
@@ -191,3 +195,7 @@ def test_as_a_program_relative_paths_and_exit_codes(tmp_path: Path) -> None:
                      "--backward", "bn_broken.py:backward_none")
     assert broken.returncode == 2 and broken.stdout == ""
     assert broken.stderr.count("\n") == 1 and "Traceback" not in broken.stderr
+    exits = program("--forward", "bn_correct.py:batchnorm_forward",  # sys.exit(0) when timed
+                    "--backward", "bn_broken.py:backward_exits_when_timed")
+    assert exits.returncode == 2 and exits.stdout == "", exits
+    assert exits.stderr.startswith("autograd-bn: error: ") and exits.stderr.count("\n") == 1

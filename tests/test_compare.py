@@ -274,12 +274,24 @@ def test_wrong_user_implementation_disagrees(forward: str, backward: str, wrong:
     ("batchnorm_forward", "backward_wrong_shape", "dgamma has shape (1, 5), expected (5,)"),
     ("batchnorm_forward", "backward_nan", "dx contains 20 NaN or infinite value(s)"),
     ("batchnorm_forward", "backward_strings", "dgamma must hold real numbers, got dtype <U"),
+    ("forward_exits", "batchnorm_backward", "forward forward_exits raised SystemExit: 0"),
+    ("batchnorm_forward", "backward_exits", "backward backward_exits raised SystemExit: giving up"),
+    ("batchnorm_forward", "backward_aborts", "backward backward_aborts raised Abort: stop"),
+    ("batchnorm_forward", "backward_exits_when_timed",
+     "backward raised on a repeated call: SystemExit: 0"),
 ])
 def test_broken_user_implementation_is_a_one_line_error(forward, backward, message) -> None:
     user = load_user_impl(fixture(f"bn_broken.py:{forward}"), fixture(f"bn_broken.py:{backward}"))
     with pytest.raises(UserImplError) as info:
         compare(make_problem(4, 5, 231), user=user, with_torch=False, repeats=1)
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_ctrl_c_in_your_layer_still_interrupts() -> None:
+    user = load_user_impl(fixture("bn_broken.py:batchnorm_forward"),
+                          fixture("bn_broken.py:backward_interrupted"))
+    with pytest.raises(KeyboardInterrupt):
+        compare(make_problem(4, 5, 231), user=user, with_torch=False, repeats=1)
 
 
 def test_user_gets_copies_and_the_cs231n_bn_param() -> None:
