@@ -33,7 +33,14 @@ class Row:
 
     @property
     def disagreements(self) -> list[str]:
-        """What is not allclose to autograd: some of "out", "dx", "dgamma", "dbeta"."""
+        """What is not allclose to this row's reference: some of "out", "dx", "dgamma", "dbeta".
+
+        Every method is checked against autograd; autograd itself against the numerical
+        gradient (when it was computed), within the numerical tolerance.
+        """
+        if self.kind == "engine":
+            num = self.vs_numerical or {}
+            return [g for g in GRADS if g in num and not num[g].allclose]
         bad = [] if self.forward.allclose else ["out"]
         return bad + [g for g in GRADS if not self.vs_autograd[g].allclose]
 
@@ -83,8 +90,25 @@ class Comparison:
 
     @property
     def agree(self) -> bool:
-        """Every method agrees with autograd within `tolerance`."""
+        """Every method agrees with autograd within `tolerance`, and autograd with the
+        numerical gradient within `numerical_tolerance` (when it was computed)."""
         return not self.disagreeing
+
+    @property
+    def summary(self) -> str:
+        """The verdict in one sentence, as the table's RESULT line and the report say it."""
+        engine, methods = self.rows[0], self.rows[1:]
+        parts = []
+        if not engine.agrees:
+            parts.append(f"autograd disagrees with the numerical gradient "
+                         f"({', '.join(engine.disagreements)})")
+        bad = [row for row in methods if not row.agrees]
+        if bad:
+            what = "; ".join(f"{r.name} ({', '.join(r.disagreements)})" for r in bad)
+            parts.append(f"{len(bad)} of {len(methods)} disagree with autograd: {what}")
+        elif not parts:
+            parts.append(f"all {len(methods)} methods agree with autograd")
+        return ". ".join(parts) + "."
 
     @property
     def exit_code(self) -> int:

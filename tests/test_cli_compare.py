@@ -90,7 +90,23 @@ def test_your_wrong_layer_exits_1(capsys) -> None:
     assert code == 1
     row = next(line for line in out.splitlines() if "DISAGREES" in line)
     assert row.startswith("hw2 ") and "DIFFERS" in row
-    assert out.rstrip().endswith("RESULT: 1 of 5 disagree with autograd: hw2 (dx)")
+    assert out.rstrip().endswith("RESULT: 1 of 5 disagree with autograd: hw2 (dx).")
+
+
+def test_a_wrong_autograd_is_caught_by_the_numerical_gradient(capsys, monkeypatch) -> None:
+    import autograd_bn.runners
+
+    real = autograd_bn.runners.autograd
+
+    def wrong(p, repeats):
+        out, grads, seconds, calls = real(p, repeats)
+        return out, (grads[0] * 1.01, *grads[1:]), seconds, calls
+
+    monkeypatch.setattr(autograd_bn.runners, "autograd", wrong)
+    code, out, _ = run(capsys, *FAST)
+    result = out.splitlines()[-1]
+    assert code == 1
+    assert result.startswith("RESULT: autograd disagrees with the numerical gradient (dx). ")
 
 
 def test_your_wrong_layer_in_json_exits_1(capsys) -> None:

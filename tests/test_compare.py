@@ -101,6 +101,39 @@ def test_methods_can_be_chosen() -> None:
             compare(make_problem(3, 2, 0), repeats=bad)
 
 
+def wrong_autograd(monkeypatch: pytest.MonkeyPatch, size: float = 1e-3) -> None:
+    """Make the engine's dx wrong by ``size``·max|dx| (every method then disagrees with it)."""
+    real = runners.autograd
+
+    def wrong(p, repeats):
+        out, grads, seconds, calls = real(p, repeats)
+        return out, (grads[0] + size * np.abs(grads[0]).max(), *grads[1:]), seconds, calls
+
+    monkeypatch.setattr(runners, "autograd", wrong)
+
+
+def test_the_verdict_checks_autograd_against_the_numerical_gradient(monkeypatch) -> None:
+    wrong_autograd(monkeypatch)
+    c = compare(make_problem(4, 5, 231), methods=[], with_torch=False, repeats=1)
+    assert not c.agree and c.exit_code == 1
+    assert c.row("autograd").disagreements == ["dx"]
+    assert [r.name for r in c.disagreeing] == ["autograd"]
+    lines = c.format_table().splitlines()
+    assert lines[-1] == "RESULT: autograd disagrees with the numerical gradient (dx)."
+    autograd_line = next(line for line in lines if line.startswith("autograd ") and "exact" in line)
+    assert autograd_line.endswith("SUSPECT")
+    data = json.loads(c.to_json())
+    assert data["agree"] is False and data["disagreeing"] == ["autograd"]
+    both = compare(make_problem(4, 5, 231), methods=["compact"], with_torch=False, repeats=1)
+    assert both.format_table().splitlines()[-1] == (
+        "RESULT: autograd disagrees with the numerical gradient (dx). "
+        "1 of 1 disagree with autograd: compact (dx).")
+    # without a numerical gradient there is nothing to check autograd against
+    unchecked = compare(make_problem(4, 5, 231), methods=[], with_torch=False, repeats=1,
+                        numerical=False)
+    assert unchecked.agree
+
+
 # ---- dtypes, sizes, tolerance -----------------------------------------------------------------
 
 
@@ -258,7 +291,9 @@ def test_wrong_user_implementation_disagrees(forward: str, backward: str, wrong:
     assert c.exit_code == 1 and not c.agree
     assert [r.name for r in c.disagreeing] == ["homework"]
     assert c.row("homework").disagreements == wrong
-    assert f"RESULT: 1 of {len(METHODS) + 1} disagree with autograd: homework" in c.format_table()
+    assert c.format_table().splitlines()[-1] == (
+        f"RESULT: 1 of {len(METHODS) + 1} disagree with autograd: homework "
+        f"({', '.join(wrong)}).")
     assert json.loads(c.to_json())["disagreeing"] == ["homework"]
 
 
