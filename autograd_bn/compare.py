@@ -24,6 +24,7 @@ from autograd_bn import manual, runners
 from autograd_bn.compare_table import format_table
 from autograd_bn.comparison import Comparison, Row
 from autograd_bn.formatting import format_number
+from autograd_bn.inputs import check_finite
 from autograd_bn.jsonutil import dumps
 from autograd_bn.metrics import (
     GRADS,
@@ -68,6 +69,7 @@ def _problem_from(
     if dout_arr.shape != x.shape:
         raise ValueError(f"dout must have the shape of x {x.shape}, got shape {dout_arr.shape}")
     dout_arr = dout_arr.astype(x.dtype, copy=False)
+    check_finite(dout_arr, "dout")
     return Problem(x, gamma, beta, dout_arr, eps, -1 if seed is None else seed), seed
 
 

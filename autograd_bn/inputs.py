@@ -5,7 +5,7 @@ from numbers import Real
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["check_dout", "check_inputs"]
+__all__ = ["check_dout", "check_finite", "check_inputs"]
 
 
 def _as_real_array(value: ArrayLike, name: str) -> np.ndarray:
@@ -16,6 +16,14 @@ def _as_real_array(value: ArrayLike, name: str) -> np.ndarray:
     if arr.dtype.kind != "f":
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
     return arr
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise `ValueError` naming ``name`` when ``arr`` holds a NaN or an infinity."""
+    finite = np.isfinite(arr)
+    if not finite.all():
+        bad = int(finite.size - np.count_nonzero(finite))
+        raise ValueError(f"{name} is not finite: it holds {bad} NaN or infinite value(s)")
 
 
 def check_inputs(
@@ -32,8 +40,8 @@ def check_inputs(
         TypeError: an array is complex, object, string or another non-real dtype, or ``eps``
             is not a real number.
         ValueError: ``x`` is not 2-D, the batch is empty (``N == 0``), ``gamma`` or ``beta``
-            is not of shape ``(D,)``, or ``eps`` is not a finite number > 0 (also in the
-            working dtype).
+            is not of shape ``(D,)``, an array holds a NaN or an infinity (in the working
+            dtype), or ``eps`` is not a finite number > 0 (also in the working dtype).
     """
     arrays = [_as_real_array(a, n) for a, n in ((x, "x"), (gamma, "gamma"), (beta, "beta"))]
     dtype = np.promote_types(np.result_type(*arrays), np.float32)
@@ -49,6 +57,8 @@ def check_inputs(
     for name, arr in (("gamma", gamma_arr), ("beta", beta_arr)):
         if arr.shape != (d,):
             raise ValueError(f"{name} must have shape (D,) = ({d},), got shape {arr.shape}")
+    for name, arr in (("x", x_arr), ("gamma", gamma_arr), ("beta", beta_arr)):
+        check_finite(arr, name)
 
     if not isinstance(eps, Real) or isinstance(eps, bool):
         raise TypeError(f"eps must be a real number, got {type(eps).__name__} {eps!r}")

@@ -163,6 +163,25 @@ def test_usage_errors_exit_2(capsys, args: list, message: str) -> None:
     assert code == 2 and out == "" and message in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("name", ["x", "gamma", "beta", "dout"])
+def test_non_finite_input_exits_2(capsys, monkeypatch, name: str) -> None:
+    import dataclasses
+
+    import numpy as np
+
+    import autograd_bn.cli.compare as command
+    from autograd_bn.problem import make_problem
+
+    p = make_problem()
+    bad = getattr(p, name).copy()
+    bad[0] = np.nan
+    monkeypatch.setattr(command, "problem_from_args",
+                        lambda args: dataclasses.replace(p, **{name: bad}))
+    code, out, err = run(capsys, *FAST)
+    assert code == 2 and out == ""
+    assert err.startswith(f"autograd-bn: error: {name} is not finite") and err.count("\n") == 1
+
+
 def test_batch_of_one_works(capsys) -> None:
     code, out, _ = run(capsys, *FAST, "-N", "1")
     assert code == 0 and "agree with autograd" in out

@@ -341,6 +341,11 @@ GOOD_B = np.zeros(5)
         (GOOD_X.astype(object), GOOD_G, GOOD_B, 1e-5, TypeError, r"x .*object"),
         (GOOD_X, np.array(list("abcde")), GOOD_B, 1e-5, TypeError, r"gamma .*<U1"),
         (GOOD_X, GOOD_G, GOOD_B.astype("datetime64[s]"), 1e-5, TypeError, r"beta .*datetime64"),
+        (np.where(GOOD_X > 50, np.nan, GOOD_X), GOOD_G, GOOD_B, 1e-5, ValueError,
+         r"^x is not finite: it holds 12 NaN or infinite value\(s\)$"),
+        (GOOD_X, np.array([1, 2, np.inf, 4, 5]), GOOD_B, 1e-5, ValueError,
+         r"^gamma is not finite: it holds 1 NaN"),
+        (GOOD_X, GOOD_G, np.full(5, -np.inf), 1e-5, ValueError, r"^beta is not finite"),
     ],
 )  # fmt: skip
 def test_bad_inputs(
