@@ -86,8 +86,10 @@ def format_explain(report: dict[str, Any]) -> str:
         f"{fmt(ratio)}.",
         "So: the derivative along that path is exactly zero. Keeping dL_mu2 adds rounding noise "
         "of size",
-        "N·|S(x_hat)|·|S(dx_scaled·x_hat)| and nothing else, which only an elementwise relative "
-        "error on a",
-        "near-zero dx makes look large. Dropping it is not more correct, only less noisy.",
+        f"|S(dx_scaled·x_hat)·S(x_hat)| (item 2: max {fmt(r['sum_dL_mu2_max_abs'])} here; it "
+        f"moved dx by {fmt(r['dx_with_minus_without_max_abs'])}) and nothing",
+        "else, which only an elementwise relative error on a near-zero dx makes look large. "
+        "Dropping it is",
+        "not more correct, only less noisy.",
     ]
     return "\n".join(lines)

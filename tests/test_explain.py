@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -149,3 +150,23 @@ def test_explain_without_numerical_gradient() -> None:
     report = explain_report(c)
     assert report["this_run"]["autograd_vs_numerical_rel_error"] is None
     assert "numerical gradient was skipped" in format_explain(report)
+
+
+@pytest.mark.parametrize(("n", "d"), [(4, 5), (100, 50)])
+def test_the_closing_sentence_states_the_measured_noise(n: int, d: int) -> None:
+    c = compare(make_problem(n, d, 231), methods=[], with_torch=False, numerical=False, repeats=1)
+    text = format_explain(explain_report(c))
+    closing = " ".join(text[text.index("\nSo: "):].split())
+    match = re.search(r"adds rounding noise of size \|S\(dx_scaled·x_hat\)·S\(x_hat\)\| "
+                      r"\(item 2: max (\S+) here; it moved dx by (\S+)\)", closing)
+    assert match, closing
+    noise, moved = float(match[1]), float(match[2])
+    # the size, computed independently from the forward pass: S(dx_scaled·x̂)·S(x̂)
+    p = c.problem
+    _, (_, _, _, std, gamma, x_hat, _) = batchnorm_forward(p.x, p.gamma, p.beta, p.eps)
+    dx_scaled = p.dout * gamma / (n * std)
+    expected = float(np.max(np.abs((dx_scaled * x_hat).sum(axis=0) * x_hat.sum(axis=0))))
+    assert noise == pytest.approx(expected, rel=0.25)
+    # ...and it is what keeping the term does to dx: not N times as much
+    assert noise / 2 <= moved <= 2 * noise
+    assert "N·" not in closing
