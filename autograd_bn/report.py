@@ -76,13 +76,11 @@ def page(problem: Problem, svg: str, trace: Trace, comparison: Comparison, expla
     """The HTML document: ``report_assets/report.html`` with every piece filled in."""
     n, d = problem.shape
     title = f"BN backward, N={n}, D={d}, seed {problem.seed}, {problem.x.dtype}"
-    c = comparison.to_dict()
     summary = [
         (trace.all_match, f"trace: every seed intermediate matches (max Δ "
                           f"{diff_text(trace.max_diff)})" if trace.all_match
          else "trace: a seed intermediate does not match"),
-        (c["agree"], f"all {len(c['methods'])} methods agree with autograd" if c["agree"]
-         else "disagreeing: " + ", ".join(c["disagreeing"])),
+        (comparison.agree, comparison.summary),  # the sentence of the table's RESULT line
     ]
     badges = "".join(f'<li class="{"ok" if ok else "bad"}">{escape(text)}</li>'
                      for ok, text in summary)
@@ -96,7 +94,7 @@ def page(problem: Problem, svg: str, trace: Trace, comparison: Comparison, expla
         problem=described,
         badges=badges,
         svg=svg,
-        comparison=comparison_html(c),
+        comparison=comparison_html(comparison.to_dict()),
         comparison_text=escape(comparison.format_table()),
         trace=trace_html(trace),
         explanation=escape(explanation),

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import sys
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -100,6 +101,32 @@ def test_page_has_graph_tables_trace_and_explanation(report: Report, page: Page)
         assert f"<td>{name}</td>" in report.html
     assert "dL_mu2" in report.html and "S(x - mu)" in report.html
     assert "NaN" not in report.html
+
+
+def badges(html: str) -> list[str]:
+    found = re.search(r'<ul class="summary">(.*?)</ul>', html, flags=re.DOTALL)
+    assert found
+    return [unescape(text) for text in re.findall(r"<li[^>]*>(.*?)</li>", found.group(1))]
+
+
+def test_the_badge_and_the_table_give_one_verdict(report: Report) -> None:
+    summary = report.comparison.summary
+    methods = len(report.comparison.rows) - 1  # autograd is the reference, not a method
+    assert summary == f"all {methods} methods agree with autograd."
+    assert badges(report.html)[1] == summary
+    assert report.comparison.format_table().splitlines()[-1] == f"RESULT: {summary}"
+
+
+def test_a_disagreeing_layer_gets_the_same_sentence_in_badge_and_table() -> None:
+    fixtures = Path(__file__).parent / "fixtures"
+    from autograd_bn.userimpl import load_user_impl
+
+    user = load_user_impl(f"{fixtures}/bn_correct.py:batchnorm_forward",
+                          f"{fixtures}/bn_wrong.py:backward_swapped", name="hw")
+    built = build_report(make_problem(), user=user, with_torch=False, repeats=1)
+    assert not built.ok
+    assert badges(built.html)[1] == built.comparison.summary
+    assert built.comparison.summary == "1 of 5 disagree with autograd: hw (dgamma, dbeta)."
 
 
 def test_every_drawn_node_has_its_value_and_gradient(report: Report) -> None:
