@@ -12,8 +12,9 @@ import numpy as np
 
 from autograd_bn.compare import format_number
 from autograd_bn.metrics import GRADS
+from autograd_bn.naming import op_text, short_name
 from autograd_bn.tensor import Tensor
-from autograd_bn.trace import Trace, node_key, op_text
+from autograd_bn.trace import Trace
 from autograd_bn.trace_text import diff_text, preview, shape_text
 
 SHOWN = 8
@@ -28,7 +29,7 @@ def node_data(out: Tensor, trace: Trace) -> dict[str, dict[str, Any]]:
              for step in trace.steps for edge in step.edges if edge.seed}
     data = {}
     for index, node in enumerate(out.nodes()):
-        key = node_key(node, index)
+        key = short_name(node, index)
         step = steps.get(key)
         entry: dict[str, Any] = {
             "key": key,
@@ -131,15 +132,10 @@ def trace_html(trace: Trace) -> str:
                 f'<td class="num">{diff_text(step.sum_diff)}</td></tr>')
         for edge in step.edges:
             seed, diff, cls = _seed_cells(edge.seed)
-            derivative = f"× {edge.local_derivative}"
-            if edge.summed_axes:
-                derivative += f", Σ axis {', '.join(map(str, edge.summed_axes))}"
-            if edge.spread:
-                derivative += ", spread"
             shape = "" if edge.contribution is None else shape_text(edge.contribution.shape)
             rows.append(
                 f'<tr class="edge"><td></td><td class="to">→ {escape(edge.parent_label)}</td>'
-                f"<td>{escape(derivative)}</td><td class=\"mono\">{shape}</td>"
+                f"<td>{escape(edge.text)}</td><td class=\"mono\">{shape}</td>"
                 f'<td class="mono">{escape(preview(edge.contribution))}</td>'
                 f"<td>{seed}</td><td class=\"{cls}\">{diff}</td></tr>")
     found = sum(1 for e in trace.seed_summary().values() if e["places"])

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd_bn import naming
 from autograd_bn.bn import batchnorm
 from autograd_bn.manual import backward_staged_intermediates, batchnorm_forward
 from autograd_bn.problem import Problem
@@ -55,25 +56,11 @@ TOLERANCES = {"float64": 1e-12, "float32": 1e-4}
 values get ``max|value|`` times as much (the rounding error of a sum grows with its terms)."""
 
 
-def node_key(node: Tensor, index: int) -> str:
-    """A node's short name: its label's first word (``"(3)"``), else ``#<index>``."""
-    words = node.label.split() if node.label else []
-    return words[0] if words else f"#{index}"
-
-
 def seed_number(key: str) -> int | None:
     """The seed's node number for a key such as ``"(3)"``; None for ``"(5)+ε"`` and the like."""
     if key.startswith("(") and key.endswith(")") and key[1:-1].isdigit():
         return int(key[1:-1])
     return None
-
-
-def op_text(node: Tensor) -> str:
-    """`Tensor.op_text` (``mean(axis=0)``, ``pow(p=2)``, ``sub``); ``leaf`` or ``constant``
-    for a node no op made."""
-    if node.op_text is None:
-        return "leaf" if node.requires_grad else "constant"
-    return node.op_text
 
 
 def _scale(array: np.ndarray) -> float:
@@ -115,6 +102,11 @@ class Edge:
     spread: bool
     contribution: np.ndarray | None  # None: the input is a constant, nothing is sent
     seed: SeedMatch | None = None
+
+    @property
+    def text(self) -> str:
+        """The edge as the trace and the report write it: ``× 2·(3), Σ axis 0, spread``."""
+        return naming.edge_text(self.local_derivative, self.summed_axes, self.spread)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -252,7 +244,7 @@ def trace_batchnorm(problem: Problem) -> Trace:
     reference = {"dout": np.asarray(dout), **backward_staged_intermediates(dout, cache)}
     tolerance = TOLERANCES.get(str(np.asarray(x).dtype), TOLERANCES["float32"])
 
-    keys = {node: node_key(node, i) for i, node in enumerate(out.nodes())}
+    keys = naming.short_names(out.nodes())
     node_names: dict[str, str] = {}
     edge_names: dict[tuple[str, str], str] = {}
     for name, places in SEED_PLACES.items():
@@ -285,8 +277,8 @@ def trace_batchnorm(problem: Problem) -> Trace:
                 parent=pkey,
                 parent_label=parent.label or pkey,
                 local_derivative=node.local_derivative(i, keys),
-                summed_axes=node.reduced_axes(i),
-                spread=parent.size > node.size,
+                summed_axes=naming.summed_axes(node, i),
+                spread=naming.spreads(node, i),
                 contribution=contribution,
                 seed=None if contribution is None
                 else compare(edge_names.get((key, pkey)), contribution),
@@ -302,7 +294,7 @@ def trace_batchnorm(problem: Problem) -> Trace:
             index=len(steps) + 1,
             key=key,
             label=node.label or key,
-            op=op_text(node),
+            op=naming.op_text(node),
             value=np.array(node.data, copy=True),
             grad=grad,
             seed=compare(node_names.get(key), grad),

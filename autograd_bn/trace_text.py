@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from autograd_bn.trace import Edge, Place, SeedMatch, Trace
+    from autograd_bn.trace import Place, SeedMatch, Trace
 
 PREVIEW_VALUES = 3
 
@@ -31,16 +31,6 @@ def preview(array: np.ndarray | None, count: int = PREVIEW_VALUES) -> str:
 
 def shape_text(shape: tuple[int, ...]) -> str:
     return "()" if not shape else f"({', '.join(map(str, shape))}{',' if len(shape) == 1 else ''})"
-
-
-def _derivative_text(edge: Edge) -> str:
-    text = f"× {edge.local_derivative}"
-    if edge.summed_axes:
-        axes = edge.summed_axes
-        text += f", Σ axis {axes[0] if len(axes) == 1 else axes}"
-    if edge.spread:
-        text += ", spread"
-    return text
 
 
 def _place_text(place: Place) -> str:
@@ -97,7 +87,7 @@ def format_trace(trace: Trace) -> str:
                               "", diff_text(step.sum_diff)))
         for edge in step.edges:
             shape = "" if edge.contribution is None else shape_text(edge.contribution.shape)
-            lines.append(_row("", f"  → {edge.parent_label}", _derivative_text(edge), shape,
+            lines.append(_row("", f"  → {edge.parent_label}", edge.text, shape,
                               preview(edge.contribution), *_seed_cells(edge.seed)))
     lines += ["", "The seed's staged backward in the engine's graph:", ""]
     lines.append(f"{'seed':<7}{'where the engine has the same values':<60}max Δ")

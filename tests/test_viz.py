@@ -13,9 +13,9 @@ import pytest
 import viz
 from autograd_bn import Tensor
 from autograd_bn.bn import SEED_LABELS, batchnorm
+from autograd_bn.naming import edge_label, short_names
 from autograd_bn.problem import make_problem
 from viz import style
-from viz.names import backward_label, short_names
 from viz.values import array_lines
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -113,7 +113,7 @@ def test_backward_labels_are_the_engines_local_derivatives() -> None:
         for i in range(len(node.parents)):
             derivative = node.local_derivative(i)
             factor = f"·({derivative})" if derivative.startswith("−") else f"·{derivative}"
-            assert backward_label(node, i, names)[0] == factor
+            assert edge_label(node, i, names)[0] == factor
 
 
 def test_bn_node_kinds_look_different() -> None:

@@ -4,9 +4,9 @@
     >>> viz.draw(out)                      # a graphviz.Digraph; shows inline in Jupyter
     >>> viz.render(out, "bn_graph.svg")    # or .png, .pdf, .dot (DOT source needs no Graphviz)
 
-One idea per module: `viz.values` (arrays as short text), `viz.names` (node names and the
-backward edges' derivative labels), `viz.style` (looks), `viz.graph` (`draw`),
-`viz.output` (`render`).
+One idea per module: `viz.values` (arrays as short text), `viz.style` (looks), `viz.graph`
+(`draw`), `viz.output` (`render`). Node names and the backward edges' labels come from
+`autograd_bn.naming`, which the trace and the report use too.
 """
 
 from viz.graph import draw

@@ -14,9 +14,9 @@ from html import escape
 
 import graphviz
 
+from autograd_bn.naming import edge_label, op_text, short_names
 from autograd_bn.tensor import Tensor
 from viz import style
-from viz.names import backward_label, op_text, short_names
 from viz.values import array_lines
 
 RANKDIRS = ("TB", "BT", "LR", "RL")
@@ -68,7 +68,7 @@ def draw(
                        **style.FORWARD_EDGE)
             if backward and parent.requires_grad:
                 graph.edge(ids[parent], ids[node], id=f"bwd_{edge}", **{"class": "backward"},
-                           label=_html_lines(backward_label(node, i, names)),
+                           label=_html_lines(edge_label(node, i, names)),
                            **backward_style)
     return graph
 
