@@ -21,7 +21,7 @@ from autograd_bn import manual
 from autograd_bn.comparison import Comparison
 from autograd_bn.explain_text import format_explain
 from autograd_bn.gradcheck import rel_error
-from autograd_bn.metrics import max_abs
+from autograd_bn.metrics import max_abs, worst_entry
 from autograd_bn.problem import make_problem
 
 __all__ = ["SEED_SETTING", "explain_dl_mu2", "explain_report", "format_explain"]
@@ -156,9 +156,7 @@ def _seed_setting() -> dict[str, Any]:
     for name, dx in variants.items():
         report[f"{name}_vs_staged_rel_error"] = rel_error(dx, staged)
         report[f"{name}_vs_staged_max_abs"] = max_abs(dx - staged)
-    ratio = np.abs(variants["with"] - staged) / np.maximum(
-        1e-8, np.abs(variants["with"]) + np.abs(staged))
-    worst = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+    worst = worst_entry(variants["with"], staged)
     measured = explain_dl_mu2(p.dout, cache)
     report.update({
         "worst_entry": [int(i) for i in worst],

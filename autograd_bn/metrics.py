@@ -52,6 +52,14 @@ def max_abs_diff(a: Any, b: Any) -> float:
         return max_abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))
 
 
+def worst_entry(a: Array, b: Array) -> tuple[int, ...]:
+    """The index where `autograd_bn.gradcheck.rel_error` of ``a`` and ``b`` is attained: the
+    largest elementwise ``|a − b| / max(1e-8, |a| + |b|)`` (cs231n's rule, as there)."""
+    a64, b64 = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    ratio = np.abs(a64 - b64) / np.maximum(1e-8, np.abs(a64) + np.abs(b64))
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), ratio.shape))
+
+
 @dataclass(frozen=True)
 class Metrics:
     """One array against its reference."""

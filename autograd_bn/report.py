@@ -24,11 +24,11 @@ from autograd_bn.bn import batchnorm
 from autograd_bn.compare import Comparison, compare
 from autograd_bn.explain import explain_report, format_explain
 from autograd_bn.files import atomic_write, check_writable
+from autograd_bn.formatting import format_number
 from autograd_bn.problem import Problem
 from autograd_bn.report_tables import comparison_html, json_for_script, node_data, trace_html
 from autograd_bn.tensor import Tensor
 from autograd_bn.trace import Trace, trace_batchnorm
-from autograd_bn.trace_text import diff_text
 from viz.output import image
 
 
@@ -78,7 +78,7 @@ def page(problem: Problem, svg: str, trace: Trace, comparison: Comparison, expla
     title = f"BN backward, N={n}, D={d}, seed {problem.seed}, {problem.x.dtype}"
     summary = [
         (trace.all_match, f"trace: every seed intermediate matches (max Δ "
-                          f"{diff_text(trace.max_diff)})" if trace.all_match
+                          f"{format_number(trace.max_diff)})" if trace.all_match
          else "trace: a seed intermediate does not match"),
         (comparison.agree, comparison.summary),  # the sentence of the table's RESULT line
     ]

@@ -3,19 +3,18 @@ and gradient as the JSON the page's script reads."""
 
 from __future__ import annotations
 
-import json
-import math
 from html import escape
 from typing import Any
 
 import numpy as np
 
-from autograd_bn.compare import format_number
+from autograd_bn.formatting import format_number, format_seconds
+from autograd_bn.jsonutil import dumps, finite, jsonable
 from autograd_bn.metrics import GRADS
 from autograd_bn.naming import op_text, short_name
 from autograd_bn.tensor import Tensor
 from autograd_bn.trace import Trace
-from autograd_bn.trace_text import diff_text, preview, shape_text
+from autograd_bn.trace_text import preview, shape_text
 
 SHOWN = 8
 """Values per axis the inline data keeps for a node (a bigger array is cut, with statistics)."""
@@ -62,17 +61,18 @@ def array_data(array: np.ndarray) -> dict[str, Any]:
         "shape": list(a.shape),
         "shown": list(shown.shape),
         "truncated": shown.size < a.size,
-        "values": _clean(shown.tolist()),
+        "values": jsonable(shown),
     }
     if result["truncated"]:
-        result["stats"] = {"min": _clean(float(a.min())), "mean": _clean(float(a.mean())),
-                           "max": _clean(float(a.max()))}
+        result["stats"] = {"min": finite(a.min()), "mean": finite(a.mean()),
+                           "max": finite(a.max())}
     return result
 
 
 def json_for_script(data: Any) -> str:
-    """JSON safe inside ``<script>``: no ``</`` can end the element early."""
-    return json.dumps(data, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+    """JSON safe inside ``<script>``: no ``</`` can end the element early (non-finite numbers
+    are null, as in every JSON the package writes)."""
+    return dumps(data, indent=None).replace("</", "<\\/")
 
 
 def comparison_html(c: dict[str, Any]) -> str:
@@ -93,7 +93,7 @@ def comparison_html(c: dict[str, Any]) -> str:
                 cls = "num ok" if metrics["allclose"] else "num bad"
                 cells.append(f'<td class="{cls}" title="max|diff| '
                              f'{format_number(metrics["max_abs_diff"])}">{text}</td>')
-        cells.append(f'<td class="num">{_seconds(m["median_seconds"])}</td>')
+        cells.append(f'<td class="num">{format_seconds(m["median_seconds"])}</td>')
         cells.append(f'<td class="{"ok" if m["agrees"] else "bad"}">'
                      f'{"yes" if m["agrees"] else "NO: " + ", ".join(m["disagreements"])}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -129,7 +129,7 @@ def trace_html(trace: Trace) -> str:
             rows.append(
                 f'<tr class="sum"><td></td><td colspan="4">= the sum of what '
                 f'{escape(" and ".join(step.received_from))} send to it</td><td></td>'
-                f'<td class="num">{diff_text(step.sum_diff)}</td></tr>')
+                f'<td class="num">{format_number(step.sum_diff)}</td></tr>')
         for edge in step.edges:
             seed, diff, cls = _seed_cells(edge.seed)
             shape = "" if edge.contribution is None else shape_text(edge.contribution.shape)
@@ -150,7 +150,7 @@ a row to find the node in the graph.</span></p>
 <th>gradient (first values)</th><th>seed</th><th>Δ</th></tr></thead>
 <tbody>{"".join(rows)}</tbody>
 <caption>{found} of {len(trace.seed_places)} seed values found; largest Δ
-{diff_text(trace.max_diff)} (tolerance {trace.tolerance:.0e} × max(1, |value|)):
+{format_number(trace.max_diff)} (tolerance {trace.tolerance:.0e} × max(1, |value|)):
 {"all match" if trace.all_match else "MISMATCH"}.</caption>
 </table></div>"""
 
@@ -158,18 +158,5 @@ a row to find the node in the graph.</span></p>
 def _seed_cells(match: Any) -> tuple[str, str, str]:
     if match is None:
         return "", "", "num"
-    return (escape(match.name), diff_text(match.max_abs_diff),
+    return (escape(match.name), format_number(match.max_abs_diff),
             "num ok" if match.matches else "num bad")
-
-
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value * 1e3:.2f} ms" if value >= 1e-3 else f"{value * 1e6:.1f} µs"
-
-
-def _clean(value: Any) -> Any:
-    """Nested lists of floats with non-finite values as strings (JSON has no NaN)."""
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value if math.isfinite(value) else str(value)

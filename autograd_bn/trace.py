@@ -15,8 +15,6 @@ the edges ``d8_3`` and ``d4``.
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +22,9 @@ import numpy as np
 
 from autograd_bn import naming
 from autograd_bn.bn import batchnorm
+from autograd_bn.jsonutil import dumps, finite, jsonable
 from autograd_bn.manual import backward_staged_intermediates, batchnorm_forward
+from autograd_bn.metrics import max_abs, max_abs_diff
 from autograd_bn.problem import Problem
 from autograd_bn.tensor import Tensor
 from autograd_bn.trace_text import format_trace
@@ -65,13 +65,7 @@ def seed_number(key: str) -> int | None:
 
 def _scale(array: np.ndarray) -> float:
     """``max(1, max|array|)``: what a tolerance is relative to."""
-    return max(1.0, float(np.max(np.abs(np.asarray(array, dtype=np.float64)), initial=0.0)))
-
-
-def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
-    """``max|a − b|``, computed in float64."""
-    diff = np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))
-    return float(np.max(diff, initial=0.0))
+    return max(1.0, max_abs(array))
 
 
 @dataclass(frozen=True)
@@ -87,7 +81,7 @@ class SeedMatch:
         return self.max_abs_diff <= self.tolerance
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "max_abs_diff": _finite(self.max_abs_diff),
+        return {"name": self.name, "max_abs_diff": finite(self.max_abs_diff),
                 "tolerance": self.tolerance, "matches": self.matches}
 
 
@@ -117,7 +111,7 @@ class Edge:
             "spread": self.spread,
             "requires_grad": self.contribution is not None,
             "shape": None if self.contribution is None else list(self.contribution.shape),
-            "contribution": _array(self.contribution),
+            "contribution": jsonable(self.contribution),
             "seed": None if self.seed is None else self.seed.to_dict(),
         }
 
@@ -149,11 +143,11 @@ class Step:
             "label": self.label,
             "op": self.op,
             "shape": list(self.grad.shape),
-            "value": _array(self.value),
-            "grad": _array(self.grad),
+            "value": jsonable(self.value),
+            "grad": jsonable(self.grad),
             "seed": None if self.seed is None else self.seed.to_dict(),
             "received_from": list(self.received_from),
-            "sum_max_abs_diff": None if self.sum_diff is None else _finite(self.sum_diff),
+            "sum_max_abs_diff": None if self.sum_diff is None else finite(self.sum_diff),
             "edges": [edge.to_dict() for edge in self.edges],
         }
 
@@ -207,7 +201,9 @@ class Trace:
 
     @property
     def max_diff(self) -> float:
-        return max((m.max_abs_diff for m, _ in self.matches()), default=0.0)
+        """The largest ``max|engine − seed|`` of all comparisons (NaN if one is NaN)."""
+        diffs = [m.max_abs_diff for m, _ in self.matches()]
+        return float(np.max(diffs)) if diffs else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         n, d = self.problem.shape
@@ -216,12 +212,12 @@ class Trace:
             "problem": {"N": n, "D": d, "seed": self.problem.seed, "dtype": self.dtype,
                         "eps": self.problem.eps},
             "all_match": self.all_match,
-            "max_abs_diff": _finite(self.max_diff),
+            "max_abs_diff": finite(self.max_diff),
             "tolerance": self.tolerance,
             "seed_intermediates": {
                 name: {
                     "places": [_place_dict(p) for p in entry["places"]],
-                    "max_abs_diff": _finite(entry["max_abs_diff"]),
+                    "max_abs_diff": finite(entry["max_abs_diff"]),
                     "matches": entry["matches"],
                 }
                 for name, entry in summary.items()
@@ -230,7 +226,8 @@ class Trace:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+        """`to_dict` as JSON: valid (NaN and infinities become null), keys in a fixed order."""
+        return dumps(self.to_dict(), indent=indent)
 
     def format_text(self) -> str:
         return format_trace(self)
@@ -314,20 +311,3 @@ def _place_dict(place: Place) -> dict[str, str]:
     if isinstance(place, str):
         return {"node": place}
     return {"from": place[0], "to": place[1]}
-
-
-def _finite(value: float | None) -> float | str | None:
-    """A float for JSON: non-finite values become the strings ``"nan"``, ``"inf"``, ``"-inf"``."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else str(value)
-
-
-def _array(array: np.ndarray | None) -> Any:
-    if array is None:
-        return None
-    a = np.asarray(array, dtype=np.float64)
-    if np.all(np.isfinite(a)):
-        return a.tolist()
-    return np.vectorize(_finite, otypes=[object])(a).tolist()

@@ -7,17 +7,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from autograd_bn.formatting import format_number
+
 if TYPE_CHECKING:
     from autograd_bn.trace import Place, SeedMatch, Trace
 
 PREVIEW_VALUES = 3
-
-
-def diff_text(value: float | None) -> str:
-    """A difference such as ``1.1e-16`` (``0`` when exact, ``-`` when there is none)."""
-    if value is None:
-        return "-"
-    return "0" if value == 0 else f"{value:.1e}"
 
 
 def preview(array: np.ndarray | None, count: int = PREVIEW_VALUES) -> str:
@@ -40,7 +35,7 @@ def _place_text(place: Place) -> str:
 def _seed_cells(match: SeedMatch | None) -> tuple[str, str]:
     if match is None:
         return "", ""
-    return match.name, diff_text(match.max_abs_diff) + ("" if match.matches else " ✗")
+    return match.name, format_number(match.max_abs_diff) + ("" if match.matches else " ✗")
 
 
 _COLUMNS = (("#", 3, ">"), ("node  → input", 17, "<"), ("op  × local derivative", 18, "<"),
@@ -84,7 +79,7 @@ def format_trace(trace: Trace) -> str:
             names = [_edge_name(trace, child, step.key) for child in step.received_from]
             lines.append(_row("", "  = Σ received", "from " + ", ".join(step.received_from),
                               "", " + ".join(names) + " (sum of the edges)",
-                              "", diff_text(step.sum_diff)))
+                              "", format_number(step.sum_diff)))
         for edge in step.edges:
             shape = "" if edge.contribution is None else shape_text(edge.contribution.shape)
             lines.append(_row("", f"  → {edge.parent_label}", edge.text, shape,
@@ -94,12 +89,12 @@ def format_trace(trace: Trace) -> str:
     for name, entry in trace.seed_summary().items():
         where = "; ".join(_place_text(p) for p in entry["places"]) or "NOT FOUND"
         mark = "" if entry["matches"] else "  ✗"
-        lines.append(f"{name:<7}{where:<60}{diff_text(entry['max_abs_diff'])}{mark}")
+        lines.append(f"{name:<7}{where:<60}{format_number(entry['max_abs_diff'])}{mark}")
     found = sum(1 for entry in trace.seed_summary().values() if entry["places"])
     verdict = "all match" if trace.all_match else "MISMATCH"
     lines += ["", f"{found} of {len(trace.seed_places)} seed values found; largest Δ "
-              f"{diff_text(trace.max_diff)} (tolerance {trace.tolerance:.0e} × max(1, |value|)): "
-              f"{verdict}."]
+              f"{format_number(trace.max_diff)} (tolerance {trace.tolerance:.0e} × "
+              f"max(1, |value|)): {verdict}."]
     return "\n".join(lines)
 
 

@@ -10,7 +10,9 @@ import pytest
 
 from autograd_bn.compare import compare, dumps
 from autograd_bn.explain import explain_dl_mu2, explain_report, format_explain
+from autograd_bn.gradcheck import rel_error
 from autograd_bn.manual import batchnorm_forward
+from autograd_bn.metrics import worst_entry
 from autograd_bn.problem import make_problem
 
 
@@ -170,3 +172,12 @@ def test_the_closing_sentence_states_the_measured_noise(n: int, d: int) -> None:
     # ...and it is what keeping the term does to dx: not N times as much
     assert noise / 2 <= moved <= 2 * noise
     assert "N·" not in closing
+
+
+def test_worst_entry_is_where_the_gradcheck_rel_error_is_attained() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((7, 9))
+    b = a + 1e-9 * rng.standard_normal((7, 9))
+    b[3, 4] = a[3, 4] = 1e-7  # one tiny entry, exactly equal: not the worst
+    index = worst_entry(a, b)
+    assert rel_error(a[index], b[index]) == rel_error(a, b)

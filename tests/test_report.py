@@ -18,9 +18,10 @@ import pytest
 
 from autograd_bn.bn import batchnorm
 from autograd_bn.cli import main
+from autograd_bn.formatting import format_seconds
 from autograd_bn.problem import make_problem
 from autograd_bn.report import Report, asset, build_report
-from autograd_bn.report_tables import SHOWN, array_data, json_for_script
+from autograd_bn.report_tables import SHOWN, array_data, comparison_html, json_for_script
 from autograd_bn.trace import SEED_PLACES
 
 FAST = ["--no-torch", "--repeats", "1"]
@@ -152,7 +153,20 @@ def test_big_arrays_are_cut_in_the_page() -> None:
     entry = array_data(np.arange(30.0).reshape(3, 10))
     assert entry["truncated"] and entry["shown"] == [3, SHOWN]
     assert entry["stats"] == {"min": 0.0, "mean": 14.5, "max": 29.0}
-    assert array_data(np.array([np.nan, 1.0]))["values"] == ["nan", 1.0]
+    assert array_data(np.array([np.nan, 1.0]))["values"] == [None, 1.0]  # JSON null, as compare
+    cut = array_data(np.array([np.inf] + [1.0] * 9))
+    assert cut["values"] == [None] + [1.0] * 7 and cut["stats"] == {"min": 1.0, "mean": None,
+                                                                     "max": None}
+
+
+def test_times_read_as_in_the_compare_table(report: Report) -> None:
+    table = report.comparison.format_table()
+    for row in report.comparison.rows:
+        shown = format_seconds(row.median_seconds)
+        assert f"<td class=\"num\">{shown}</td>" in report.html and shown in table
+    data = report.comparison.to_dict()
+    data["methods"][0]["median_seconds"] = 0.005
+    assert '<td class="num">5000.0 µs</td>' in comparison_html(data)
 
 
 def test_inline_json_cannot_end_its_script() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -124,6 +125,18 @@ def test_json_is_valid_stable_and_has_no_nan(trace: Trace) -> None:
     assert step["node"] == "(12)" and step["number"] == 12
     assert np.array(step["grad"]).shape == (4, 5)
     assert text == trace_batchnorm(make_problem()).to_json()
+
+
+def test_json_writes_non_finite_numbers_as_null_like_compare(trace: Trace) -> None:
+    step = trace.steps[0]
+    broken = dataclasses.replace(
+        step, grad=np.full_like(step.grad, np.nan), sum_diff=np.inf,
+        seed=dataclasses.replace(step.seed, max_abs_diff=np.nan))
+    data = json.loads(dataclasses.replace(trace, steps=(broken, *trace.steps[1:])).to_json())
+    first = data["steps"][0]
+    assert first["seed"]["max_abs_diff"] is None and first["sum_max_abs_diff"] is None
+    assert first["grad"] == [[None] * 5] * 4
+    assert data["max_abs_diff"] is None  # the largest difference is NaN
 
 
 def test_text_fits_100_columns_and_names_every_intermediate(trace: Trace) -> None:
