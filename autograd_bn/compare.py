@@ -45,6 +45,8 @@ __all__ = ["Comparison", "Row", "compare", "dumps", "format_number", "format_tab
 Array = np.ndarray
 NUMERICAL_AUTO_LIMIT = 2500
 """With ``numerical=None``, the numerical gradient is computed up to this many elements of x."""
+MAX_NAME = 20
+"""The longest name your row may have: the table stays within 100 columns."""
 
 
 def _problem_from(
@@ -70,7 +72,49 @@ def _problem_from(
         raise ValueError(f"dout must have the shape of x {x.shape}, got shape {dout_arr.shape}")
     dout_arr = dout_arr.astype(x.dtype, copy=False)
     check_finite(dout_arr, "dout")
-    return Problem(x, gamma, beta, dout_arr, eps, -1 if seed is None else seed), seed
+    return Problem(x, gamma, beta, dout_arr, eps, seed), seed  # type: ignore[arg-type]
+
+
+def _method_names(methods: str | Iterable[str] | None) -> list[str]:
+    """The hand-written passes to run: all by default; one name, or several."""
+    if methods is None:
+        return list(manual.BACKWARDS)
+    names = [methods] if isinstance(methods, str) else None
+    if names is None:
+        try:
+            names = list(methods)
+        except TypeError:
+            names = [None]  # type: ignore[list-item]
+    if not all(isinstance(m, str) for m in names):
+        raise TypeError(f"methods must be a method name or a list of names, got {methods!r}")
+    unknown = [m for m in names if m not in manual.BACKWARDS]
+    if unknown:
+        raise ValueError(f"unknown method(s) {', '.join(map(repr, unknown))}; choose from "
+                         f"{', '.join(manual.BACKWARDS)}")
+    return names
+
+
+def _user_impl(user: Any) -> UserImpl | None:
+    """``user`` as a `UserImpl` with a name that fits the table, or None."""
+    if user is None:
+        return None
+    if not isinstance(user, UserImpl):
+        pair = tuple(user) if isinstance(user, (tuple, list)) else ()
+        if len(pair) != 2 or not all(callable(f) for f in pair):
+            what = (f"a {type(user).__name__} of {len(pair)}" if pair
+                    else f"a {type(user).__name__}")
+            raise TypeError("user must be a UserImpl or a (forward, backward) pair of "
+                            f"functions, got {what}")
+        user = UserImpl(*pair)
+    name = user.name
+    if not isinstance(name, str) or not name.strip() or not name.isprintable():
+        raise ValueError(f"your row's name {name!r} must be a word or two on one line")
+    if len(name) > MAX_NAME:
+        raise ValueError(f"your row's name {name!r} is {len(name)} characters long; at most "
+                         f"{MAX_NAME} fit the table")
+    if name in ("autograd", "torch", *manual.BACKWARDS):
+        raise ValueError(f"your row's name {name!r} is taken by a built-in method")
+    return user
 
 
 def compare(
@@ -81,10 +125,10 @@ def compare(
     beta: Any = None,
     dout: Any = None,
     eps: float = 1e-5,
-    methods: Iterable[str] | None = None,
+    methods: str | Iterable[str] | None = None,
     user: UserImpl | Sequence[Callable[..., Any]] | None = None,
     with_torch: bool | None = None,
-    numerical: bool | None = True,
+    numerical: bool | None = None,
     repeats: int | None = None,
 ) -> Comparison:
     """Run every method on one BN problem and measure each against autograd and numerics.
@@ -92,28 +136,22 @@ def compare(
     Give a `Problem` (`autograd_bn.problem.make_problem`) or the arrays ``x`` (N, D),
     ``gamma``, ``beta`` (D,), ``dout`` (N, D) and ``eps``; bad inputs raise `ValueError` or
     `TypeError` naming the problem (`autograd_bn.manual.check_inputs`). ``methods`` picks
-    hand-written passes by name from `autograd_bn.manual.BACKWARDS` (default: all).
-    ``user`` adds your layer: a `UserImpl` or a ``(forward, backward)`` pair in cs231n's
-    signatures; anything wrong with what it returns raises `UserImplError`. ``with_torch``:
+    hand-written passes from `autograd_bn.manual.BACKWARDS`: one name or a list (default:
+    all). ``user`` adds your layer: a `UserImpl` (its ``name``, at most 20 characters, names
+    its row) or a ``(forward, backward)`` pair in cs231n's signatures; anything wrong with
+    what it returns raises `UserImplError`, and what it prints goes to stderr. ``with_torch``:
     None adds torch.autograd when torch is importable, True requires it, False skips it.
     ``numerical=False`` skips the numerical gradient (it costs two forward passes per input
-    element); None computes it when N·D ≤ 2500 and adds a note otherwise. ``repeats`` fixes
-    the number of timed calls per method; by default each is timed for about 20 ms.
+    element); None (the default) computes it when N·D ≤ 2500 and adds a note otherwise.
+    ``repeats`` fixes the number of timed calls per method; by default each is timed for about
+    20 ms.
     """
     p, seed = _problem_from(problem, x, gamma, beta, dout, eps)
-    names = list(manual.BACKWARDS) if methods is None else list(methods)
-    unknown = [m for m in names if m not in manual.BACKWARDS]
-    if unknown:
-        raise ValueError(f"unknown method(s) {', '.join(map(repr, unknown))}; choose from "
-                         f"{', '.join(manual.BACKWARDS)}")
+    names = _method_names(methods)
     if repeats is not None and (isinstance(repeats, bool) or not isinstance(repeats, int)
                                 or repeats < 1):
         raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
-    if user is not None and not isinstance(user, UserImpl):
-        forward, backward = user
-        user = UserImpl(forward, backward)
-    if user is not None and user.name in ("autograd", "torch", *manual.BACKWARDS):
-        raise ValueError(f"your row's name {user.name!r} is taken by a built-in method")
+    user = _user_impl(user)
     if with_torch and not runners.torch_available():
         raise ModuleNotFoundError("torch is not installed: pip install torch")
 

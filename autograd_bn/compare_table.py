@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
-from autograd_bn.formatting import format_number, format_seconds
+from autograd_bn.formatting import format_number, format_seconds, problem_text
 from autograd_bn.metrics import GRADS, Metrics
 
 if TYPE_CHECKING:
     from autograd_bn.comparison import Comparison
+
+
+WIDTH = 100
+"""Columns of the terminal the table is made for."""
+
+
+def _fit(text: str) -> list[str]:
+    """``text`` in lines of at most `WIDTH` columns, continued with an indent of two."""
+    return textwrap.wrap(text, WIDTH, subsequent_indent="  ", break_on_hyphens=False) or [""]
 
 
 def _agreement(m: Metrics) -> str:
@@ -16,10 +26,13 @@ def _agreement(m: Metrics) -> str:
 
 
 def format_table(c: Comparison) -> str:
-    """Two aligned tables (errors and times; agreement), a legend and the RESULT line."""
+    """Two aligned tables (errors and times; agreement), a legend and the RESULT line.
+
+    Every line but the RESULT line fits in 100 columns (your row's name has at most 20
+    characters; long descriptions are wrapped); the RESULT line stays one line to grep for.
+    """
     n, d = c.problem.shape
-    seed = "" if c.seed is None else f", seed {c.seed}"
-    w = max(12, max(len(r.name) for r in c.rows) + 2)
+    w = max(12, max(len(r.name) for r in c.rows) + 1)  # names have at most 20 characters
 
     def line(name: str, first: list[str], second: list[str], *rest: str) -> str:
         cells = "".join(f"{x:<9}" for x in first) + "  " + "".join(f"{x:<9}" for x in second)
@@ -28,8 +41,8 @@ def format_table(c: Comparison) -> str:
     def header(first: str, second: str, third: str) -> str:
         return f"{'':<{w}}{first:<29}{second:<29}{third}"
 
-    lines = [f"BN backward passes against the engine's autograd: N={n}, D={d}{seed}, {c.dtype}, "
-             f"eps={c.problem.eps:g}", ""]
+    lines = [*_fit(f"BN backward passes against the engine's autograd: "
+                   f"{problem_text(n, d, c.seed, c.dtype)}, eps={c.problem.eps:g}"), ""]
     lines += [header("relative error vs autograd", "relative error vs numerical", "median time"),
               line("method", list(GRADS), list(GRADS), "per call")]
     for r in c.rows:
@@ -48,7 +61,9 @@ def format_table(c: Comparison) -> str:
                           [_agreement(r.vs_autograd[g]) for g in GRADS],
                           f"{format_number(r.forward.max_abs_diff):<10}", verdict))
     lines.append("")
-    lines += [f"  {r.name:<{w}}{r.description}" for r in c.rows]
+    for r in c.rows:
+        text = textwrap.wrap(r.description, WIDTH - 2 - w) or [""]
+        lines += [f"  {r.name:<{w}}{text[0]}", *(f"  {'':<{w}}{more}" for more in text[1:])]
     lines += [
         "",
         "relative error: cs231n's max |a - b| / max(1e-8, |a| + |b|), elementwise.",
@@ -63,5 +78,5 @@ def format_table(c: Comparison) -> str:
         "built graph).",
     ]
     lines += [f"note: {note}" for note in c.notes]
-    lines.append(f"RESULT: {c.summary}")
+    lines.append(f"RESULT: {c.summary}")  # one line, however long: for grep and CI logs
     return "\n".join(lines)

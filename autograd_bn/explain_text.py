@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from autograd_bn.formatting import format_number as fmt
+from autograd_bn.formatting import problem_text
 
 
 def _vector(values: list[float], limit: int = 6) -> str:
@@ -15,10 +16,10 @@ def _vector(values: list[float], limit: int = 6) -> str:
 def format_explain(report: dict[str, Any]) -> str:
     """The explanation as text (lines of at most 100 characters)."""
     r, s = report["this_run"], report["seed_setting"]
-    seed = "" if r["seed"] is None else f", seed {r['seed']}"
     n, dt = r["N"], r["dtype"]
     lines = [
-        f"Why keeping dL_mu2 changes dx, measured on this run (N={n}, D={r['D']}{seed}, {dt}).",
+        f"Why keeping dL_mu2 changes dx, measured on this run "
+        f"({problem_text(n, r['D'], r['seed'], dt)}).",
         "S = sum over the batch (axis 0). Every number below was computed just now.",
         "",
         "1. dv/dmu = -(2/N)·S(x - mu) is exactly 0 in real arithmetic: mu = S(x)/N, so",

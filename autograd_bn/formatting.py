@@ -22,3 +22,10 @@ def format_seconds(value: float | None) -> str:
     if value >= 0.01:
         return f"{value * 1e3:.1f} ms"
     return f"{value * 1e6:.1f} µs"
+
+
+def problem_text(n: int, d: int, seed: int | None, dtype: object) -> str:
+    """A problem in a header: ``N=4, D=5, seed 0, float64``; ``given arrays`` in place of the
+    seed when the inputs were passed in rather than drawn from a seed."""
+    source = "given arrays" if seed is None else f"seed {seed}"
+    return f"N={n}, D={d}, {source}, {dtype}"

@@ -24,7 +24,7 @@ from autograd_bn.bn import batchnorm
 from autograd_bn.compare import Comparison, compare
 from autograd_bn.explain import explain_report, format_explain
 from autograd_bn.files import atomic_write, check_writable
-from autograd_bn.formatting import format_number
+from autograd_bn.formatting import format_number, problem_text
 from autograd_bn.problem import Problem
 from autograd_bn.report_tables import comparison_html, json_for_script, node_data, trace_html
 from autograd_bn.tensor import Tensor
@@ -75,7 +75,7 @@ def page(problem: Problem, svg: str, trace: Trace, comparison: Comparison, expla
          data: dict[str, Any]) -> str:
     """The HTML document: ``report_assets/report.html`` with every piece filled in."""
     n, d = problem.shape
-    title = f"BN backward, N={n}, D={d}, seed {problem.seed}, {problem.x.dtype}"
+    title = f"BN backward, {problem_text(n, d, problem.seed, problem.x.dtype)}"
     summary = [
         (trace.all_match, f"trace: every seed intermediate matches (max Δ "
                           f"{format_number(trace.max_diff)})" if trace.all_match
@@ -84,9 +84,13 @@ def page(problem: Problem, svg: str, trace: Trace, comparison: Comparison, expla
     ]
     badges = "".join(f'<li class="{"ok" if ok else "bad"}">{escape(text)}</li>'
                      for ok, text in summary)
-    described = (f"{escape(title)}, eps {problem.eps:g}: <code>x</code> ({n}, {d}) = 5·randn + "
-                 f"12, γ, β and\nthe upstream gradient <code>dout</code> = randn, from "
-                 f"<code>np.random.seed({problem.seed})</code>.\n")
+    if problem.seed is None:
+        described = (f"{escape(title)}, eps {problem.eps:g}: <code>x</code> ({n}, {d}), γ, β "
+                     "and\nthe upstream gradient <code>dout</code> as given.\n")
+    else:
+        described = (f"{escape(title)}, eps {problem.eps:g}: <code>x</code> ({n}, {d}) = "
+                     "5·randn + 12, γ, β and\nthe upstream gradient <code>dout</code> = randn, "
+                     f"from <code>np.random.seed({problem.seed})</code>.\n")
     return Template(asset("report.html")).substitute(
         version=__version__,
         title=escape(title),

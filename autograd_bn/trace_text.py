@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from autograd_bn.formatting import format_number
+from autograd_bn.formatting import format_number, problem_text
 
 if TYPE_CHECKING:
     from autograd_bn.trace import Place, SeedMatch, Trace
@@ -64,7 +64,7 @@ def format_trace(trace: Trace) -> str:
     n, d = trace.problem.shape
     lines = [
         "BN backward pass, node by node in the order the engine runs it",
-        f"N={n}, D={d}, seed {trace.problem.seed}, {trace.dtype}, eps {trace.problem.eps:g}; "
+        f"{problem_text(n, d, trace.problem.seed, trace.dtype)}, eps {trace.problem.eps:g}; "
         "dout = dL/d(12), a random upstream gradient",
         "Node lines: the gradient dL/d(node) arriving there. → lines: what the node sends to one",
         "input, its gradient × the local derivative (Σ: summed over broadcast axes; spread: copied",

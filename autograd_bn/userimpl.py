@@ -5,8 +5,9 @@
 ``FILE.py:NAME`` (a path relative to the current directory) or ``package.module:NAME``.
 
 Everything that can go wrong on the user's side (file not found, import failed, name missing,
-not callable, the call raised, wrong number, shape or values of the results) raises
-`UserImplError` with a one-line message naming the problem.
+not callable, the call raised or exited, wrong number, shape or values of the results) raises
+`UserImplError` with a one-line message naming the problem. What the user's code prints, while
+it is imported or called, goes to stderr, so it cannot spoil a table or JSON on stdout.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -43,6 +44,12 @@ class UserImpl:
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _prints_to_stderr() -> redirect_stdout[TextIO]:
+    """While the user's code runs, what it prints goes to stderr: stdout is the table or the
+    JSON, and a debugging ``print`` must not spoil it."""
+    return redirect_stdout(sys.stderr)
 
 
 @contextmanager
@@ -76,7 +83,8 @@ def _load_file(target: str) -> ModuleType:
     with _on_path(str(resolved.parent)):
         sys.modules[name] = module
         try:
-            spec.loader.exec_module(module)
+            with _prints_to_stderr():
+                spec.loader.exec_module(module)
         except BaseException as exc:
             sys.modules.pop(name, None)
             if isinstance(exc, KeyboardInterrupt):
@@ -92,7 +100,8 @@ def _load_module(target: str) -> ModuleType:
         )
     with _on_path(str(Path.cwd())):
         try:
-            return importlib.import_module(target)
+            with _prints_to_stderr():
+                return importlib.import_module(target)
         except ModuleNotFoundError as exc:
             if exc.name and target.startswith(exc.name):
                 raise UserImplError(
@@ -180,7 +189,8 @@ def _guarded(message: str) -> Iterator[None]:
     `BaseException`, becomes a one-line `UserImplError` "<message> <exception>"; only Ctrl-C
     (`KeyboardInterrupt`) still interrupts."""
     try:
-        yield
+        with _prints_to_stderr():
+            yield
     except KeyboardInterrupt:
         raise
     except BaseException as exc:

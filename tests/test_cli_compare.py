@@ -182,6 +182,22 @@ def test_non_finite_input_exits_2(capsys, monkeypatch, name: str) -> None:
     assert err.startswith(f"autograd-bn: error: {name} is not finite") and err.count("\n") == 1
 
 
+def test_your_layers_prints_do_not_spoil_the_json(capsys) -> None:
+    code, out, err = run(capsys, *FAST, "--json",
+                         "--forward", f"{FIXTURES}/bn_chatty.py:batchnorm_forward",
+                         "--backward", f"{FIXTURES}/bn_chatty.py:batchnorm_backward")
+    assert code == 0 and json.loads(out)["agree"] is True
+    assert "importing bn_chatty" in err and "forward called" in err and "backward called" in err
+
+
+def test_a_long_name_is_refused(capsys) -> None:
+    code, out, err = run(capsys, *FAST, *CORRECT, "--name", "a_rather_long_row_name")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "your row's name 'a_rather_long_row_name' is 22 characters long" in err
+    code, out, _ = run(capsys, *FAST, *CORRECT, "--name", "exactly_twenty_chars")
+    assert code == 0 and max(len(line) for line in out.splitlines()) <= 100
+
+
 def test_batch_of_one_works(capsys) -> None:
     code, out, _ = run(capsys, *FAST, "-N", "1")
     assert code == 0 and "agree with autograd" in out

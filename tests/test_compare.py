@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from pathlib import Path
@@ -132,6 +133,47 @@ def test_the_verdict_checks_autograd_against_the_numerical_gradient(monkeypatch)
     unchecked = compare(make_problem(4, 5, 231), methods=[], with_torch=False, repeats=1,
                         numerical=False)
     assert unchecked.agree
+
+
+def test_numerical_is_left_to_size_by_default() -> None:
+    assert inspect.signature(compare).parameters["numerical"].default is None
+    big = compare(make_problem(51, 50, 0), methods=[], with_torch=False, repeats=1)
+    assert not big.numerical and "numerical gradient skipped" in big.notes[0]
+
+
+def test_one_method_may_be_named_as_a_string() -> None:
+    c = compare(make_problem(3, 2, 0), methods="paper", with_torch=False, repeats=1)
+    assert [r.name for r in c.rows] == ["autograd", "paper"]
+    with pytest.raises(ValueError, match="unknown method.*'pap'"):
+        compare(make_problem(3, 2, 0), methods="pap")
+    with pytest.raises(TypeError, match="methods must be a method name or a list of names"):
+        compare(make_problem(3, 2, 0), methods=3)
+
+
+@pytest.mark.parametrize("user", [(manual.backward_compact,), (print, print, print), "f:g",
+                                  (print, 3)], ids=["one", "three", "str", "not callable"])
+def test_user_must_be_a_pair_of_functions(user) -> None:
+    with pytest.raises(TypeError, match=r"user must be a UserImpl or a \(forward, backward\) "
+                                        "pair of functions"):
+        compare(make_problem(3, 2, 0), user=user, with_torch=False, repeats=1)
+
+
+def test_your_rows_name_fits_the_table() -> None:
+    fwd = load_callable(fixture("bn_correct.py:batchnorm_forward"))
+    bwd = load_callable(fixture("bn_correct.py:batchnorm_backward"))
+    longest = "n" * 20
+    c = compare(make_problem(4, 5, 231), user=UserImpl(fwd, bwd, longest, "x " * 80),
+                methods="paper", with_torch=False, repeats=1)
+    assert max(len(line) for line in c.format_table().splitlines()) <= 100
+    for bad in (longest + "n", "", "   ", "two\nlines"):
+        with pytest.raises(ValueError, match="your row's name"):
+            compare(make_problem(4, 5, 231), user=UserImpl(fwd, bwd, bad), with_torch=False)
+
+
+def test_arrays_have_no_seed() -> None:
+    c = compare(**arrays(), eps=1e-5, with_torch=False, repeats=1)
+    assert c.seed is None and c.problem.seed is None
+    assert "seed" not in c.format_table().splitlines()[0]
 
 
 # ---- dtypes, sizes, tolerance -----------------------------------------------------------------

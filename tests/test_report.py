@@ -19,7 +19,7 @@ import pytest
 from autograd_bn.bn import batchnorm
 from autograd_bn.cli import main
 from autograd_bn.formatting import format_seconds
-from autograd_bn.problem import make_problem
+from autograd_bn.problem import Problem, make_problem
 from autograd_bn.report import Report, asset, build_report
 from autograd_bn.report_tables import SHOWN, array_data, comparison_html, json_for_script
 from autograd_bn.trace import SEED_PLACES
@@ -128,6 +128,17 @@ def test_a_disagreeing_layer_gets_the_same_sentence_in_badge_and_table() -> None
     assert not built.ok
     assert badges(built.html)[1] == built.comparison.summary
     assert built.comparison.summary == "1 of 5 disagree with autograd: hw (dgamma, dbeta)."
+
+
+def test_a_problem_of_given_arrays_claims_no_seed() -> None:
+    p = make_problem(3, 2, 5)
+    given = Problem(p.x * 2, p.gamma, p.beta, p.dout, 1e-4, None)
+    built = build_report(given, with_torch=False, repeats=1)
+    assert built.comparison.seed is None
+    header = re.search(r"<header>(.*?)</header>", built.html, flags=re.DOTALL).group(1)
+    assert "np.random.seed" not in header and "randn" not in header and "None" not in header
+    assert "given arrays" in header and "N=3, D=2" in header
+    assert "given arrays" in built.trace.format_text().splitlines()[1]
 
 
 def test_every_drawn_node_has_its_value_and_gradient(report: Report) -> None:
