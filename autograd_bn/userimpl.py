@@ -103,7 +103,7 @@ def _load_module(target: str) -> ModuleType:
             with _prints_to_stderr():
                 return importlib.import_module(target)
         except ModuleNotFoundError as exc:
-            if exc.name and target.startswith(exc.name):
+            if exc.name == target or target.startswith(f"{exc.name}."):  # not one it imports
                 raise UserImplError(
                     f"module {target} not found (looked in the current directory and "
                     "sys.path)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -397,7 +398,7 @@ def test_user_gets_copies_and_the_cs231n_bn_param() -> None:
 
 def test_load_from_a_module_on_the_current_directory(monkeypatch) -> None:
     monkeypatch.chdir(FIXTURES)
-    monkeypatch.delitem(__import__("sys").modules, "bn_correct", raising=False)
+    monkeypatch.delitem(sys.modules, "bn_correct", raising=False)
     fn = load_callable("bn_correct:batchnorm_forward", "--forward")
     assert fn.__name__ == "batchnorm_forward"
     assert load_callable("bn_wrong.py:backward_swapped").__name__ == "backward_swapped"
@@ -429,6 +430,26 @@ def test_module_import_failure_inside_a_package_names_the_cause(tmp_path, monkey
     with pytest.raises(UserImplError, match="importing homework failed: ModuleNotFoundError: "
                                             "No module named 'does_not_exist_abc'"):
         load_callable("homework:f", "--backward")
+
+
+def test_a_module_that_imports_a_missing_module_is_found(tmp_path, monkeypatch) -> None:
+    (tmp_path / "layers.py").write_text("import lay\n")  # "layers" starts with "lay"
+    (tmp_path / "hw").mkdir()
+    (tmp_path / "hw" / "__init__.py").write_text("")
+    (tmp_path / "hw" / "bn.py").write_text("import hw.helpers\n")
+    monkeypatch.chdir(tmp_path)
+    try:
+        with pytest.raises(UserImplError, match="importing layers failed: ModuleNotFoundError: "
+                                                "No module named 'lay'"):
+            load_callable("layers:f", "--forward")
+        with pytest.raises(UserImplError, match="importing hw.bn failed: .*'hw.helpers'"):
+            load_callable("hw.bn:f", "--forward")
+        for missing in ("hw.nothing", "nothing.bn"):
+            with pytest.raises(UserImplError, match=f"module {missing} not found"):
+                load_callable(f"{missing}:f", "--forward")
+    finally:
+        for name in ("layers", "hw", "hw.bn", "hw.nothing"):
+            sys.modules.pop(name, None)
 
 
 # ---- bad input -----------------------------------------------------------------------------------
