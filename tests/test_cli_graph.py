@@ -78,6 +78,13 @@ def test_missing_folder_is_one_line_and_leaves_nothing(cwd: Path, capsys) -> Non
     assert "missing" in one_line_error(capsys) and files(cwd) == []
 
 
+def test_output_that_is_a_folder_is_one_line(cwd: Path, capsys) -> None:
+    (cwd / "out.svg").mkdir()
+    assert main(["graph", "-o", "out.svg"]) == 2
+    assert "out.svg: it is a directory" in one_line_error(capsys)
+    assert files(cwd) == ["out.svg"] and files(cwd / "out.svg") == []
+
+
 def test_unwritable_folder_is_one_line_and_leaves_nothing(
     cwd: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:

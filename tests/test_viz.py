@@ -334,10 +334,17 @@ def test_missing_folder(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["file"]
 
 
-def test_path_is_a_directory(tmp_path: Path) -> None:
+def test_path_is_a_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "g.svg").mkdir()
-    with pytest.raises(IsADirectoryError, match="directory"):
+
+    def draw(*args, **kwargs):
+        raise AssertionError("drew the graph before finding it cannot be written")
+
+    monkeypatch.setattr("viz.output.draw", draw)  # fail before the work, not after it
+    with pytest.raises(IsADirectoryError, match=r"cannot write .*g\.svg: it is a directory"):
         viz.render(bn_graph(), tmp_path / "g.svg")
+    with pytest.raises(IsADirectoryError, match="it is a directory"):
+        viz.render(bn_graph(), tmp_path, format="dot")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write to read-only folders")

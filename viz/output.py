@@ -9,7 +9,7 @@ from typing import Any
 
 import graphviz
 
-from autograd_bn.files import atomic_write
+from autograd_bn.files import atomic_write, check_writable
 from autograd_bn.tensor import Tensor
 from viz.graph import draw
 
@@ -44,7 +44,8 @@ def render(
 
     Raises `TypeError` for a non-Tensor or a bad path, `ValueError` for an unknown format (or
     one that contradicts the extension), `GraphvizNotFoundError` when an image is asked for
-    and ``dot`` is missing, `OSError` when the folder is missing or not writable.
+    and ``dot`` is missing, `OSError` when the folder is missing or not writable or ``path``
+    is a directory (all checked before anything is drawn).
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"render() needs a Tensor, got {type(tensor).__name__}")
@@ -52,9 +53,7 @@ def render(
         raise TypeError(f"path must be a str or a path, got {type(path).__name__}")
     target = Path(path)
     fmt = output_format(target, format)
-    folder = target.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(f"cannot write {target}: folder {folder} does not exist")
+    check_writable(target)  # before the drawing, which can take seconds
     graph = draw(tensor, **draw_options)
     if fmt == "png":
         graph.attr(dpi=str(PNG_DPI))
