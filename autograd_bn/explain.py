@@ -65,8 +65,7 @@ def explain_dl_mu2(dout: ArrayLike, cache: manual.Cache) -> dict[str, float]:
     Returns a dict of Python floats, computed in the cache's dtype (``S`` = sum over axis 0;
     the relative errors are `autograd_bn.gradcheck.rel_error`, in float64):
 
-    ``sum_x_minus_mean_max_abs``: ``max|S(x - mean)|`` as computed;
-    ``sum_x_minus_mean_exact``: 0.0, its value in real arithmetic;
+    ``sum_x_minus_mean_max_abs``: ``max|S(x - mean)|`` as computed (exact value 0);
     ``dv_dmean_max_abs``: ``max|-(2/N) S(x - mean)|`` as computed (exact value 0);
     ``sum_x_hat_max_abs``: ``max|S(x_hat)|`` as computed (exact value 0);
     ``rounding_scale``: ``N * max|x| * machine_eps``, the order of magnitude of such residues;
@@ -96,7 +95,6 @@ def explain_dl_mu2(dout: ArrayLike, cache: manual.Cache) -> dict[str, float]:
 
     result = {
         "sum_x_minus_mean_max_abs": max_abs(sum_x_mu),
-        "sum_x_minus_mean_exact": 0.0,
         "dv_dmean_max_abs": max_abs(-2 / N * sum_x_mu),
         "sum_x_hat_max_abs": max_abs(x_hat.sum(axis=0)),
         "rounding_scale": float(N * max_abs(x) * np.finfo(x.dtype).eps),

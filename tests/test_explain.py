@@ -11,7 +11,7 @@ import pytest
 from autograd_bn.compare import compare, dumps
 from autograd_bn.explain import explain_dl_mu2, explain_report, format_explain
 from autograd_bn.gradcheck import rel_error
-from autograd_bn.manual import batchnorm_forward
+from autograd_bn.manual import backward_staged_intermediates, batchnorm_forward
 from autograd_bn.metrics import worst_entry
 from autograd_bn.problem import make_problem
 
@@ -28,11 +28,18 @@ def cs231n():
     return compare(make_problem(4, 5, 231), with_torch=False, repeats=3)
 
 
+def independent_chain_rule_term(dout: np.ndarray, cache: tuple) -> float:
+    """max|dL/dv · dv/dmu · dmu/dx| with dL/dv from the staged pass (not `analytical_terms`)."""
+    x, mean = cache[0], cache[1]
+    n = x.shape[0]
+    d6 = backward_staged_intermediates(dout, cache)["d6"]  # dL/dvar
+    return float(np.max(np.abs(d6 * (-2 / n) * (x - mean).sum(axis=0) / n)))
+
+
 # ---- explain_dl_mu2 ---------------------------------------------------------------------------
 
 EXPLAIN_KEYS = {
     "sum_x_minus_mean_max_abs",
-    "sum_x_minus_mean_exact",
     "dv_dmean_max_abs",
     "sum_x_hat_max_abs",
     "rounding_scale",
@@ -58,7 +65,6 @@ def test_explain_dl_mu2_cs231n_case() -> None:
     assert set(info) == EXPLAIN_KEYS
     assert all(isinstance(v, float) for v in info.values())
 
-    assert info["sum_x_minus_mean_exact"] == 0.0
     # S(x - mean) is a rounding residue: tiny against N * max|x| * machine eps.
     assert info["rounding_scale"] == pytest.approx(n * np.abs(x).max() * np.finfo(float).eps)
     assert info["sum_x_minus_mean_max_abs"] <= 10 * info["rounding_scale"]
@@ -66,7 +72,12 @@ def test_explain_dl_mu2_cs231n_case() -> None:
     # dL_mu2 itself is not small; its batch sum, the part added to dx, is.
     assert info["dL_mu2_max_abs"] > 1e-2
     assert info["sum_dL_mu2_max_abs"] < 1e-13 * info["dL_mu2_max_abs"] * n
-    assert info["chain_rule_term_max_abs"] == pytest.approx(info["sum_dL_mu2_max_abs"] / n)
+    # The chain rule's term, dL/dv · dv/dmu · dmu/dx, from the seed's staged dL/dv (d6) and
+    # dv/dmu = -(2/N)·S(x - mean): the same rounding residue, computed another way, so only
+    # of the same size. The term dx keeps (S(dL_mu2)) is N times that, as the text says.
+    chain_rule = independent_chain_rule_term(dout, cache)
+    assert chain_rule / 2 <= info["chain_rule_term_max_abs"] <= 2 * chain_rule
+    assert n * chain_rule / 2 <= info["sum_dL_mu2_max_abs"] <= 2 * n * chain_rule
     # Keeping or dropping the term changes dx only at the rounding level.
     assert info["dx_with_minus_without_max_abs"] <= info["sum_dL_mu2_max_abs"] + 1e-15
     for variant in ("with", "without", "chain_rule"):
@@ -86,7 +97,8 @@ def test_explain_dl_mu2_reproduces_seed_gap() -> None:
     _, cache = batchnorm_forward(x, gamma, beta)
     info = explain_dl_mu2(dout, cache)
     assert info["sum_x_minus_mean_max_abs"] <= 10 * info["rounding_scale"]
-    assert info["sum_dL_mu2_max_abs"] == pytest.approx(100 * info["chain_rule_term_max_abs"])
+    chain_rule = independent_chain_rule_term(dout, cache)
+    assert 50 * chain_rule <= info["sum_dL_mu2_max_abs"] <= 200 * chain_rule  # N = 100 times
     assert info["dx_with_minus_without_max_abs"] < 1e-13  # absolute: pure rounding
     assert info["dx_with_minus_without_max_abs"] > 4 * info["dx_without_vs_compact_max_abs"]
     assert info["dx_min_abs"] < 1e-5
@@ -116,7 +128,7 @@ def test_explain_reports_measured_numbers(cs231n) -> None:
     p = cs231n.problem
     sums = (p.x - p.x.mean(axis=0)).sum(axis=0)
     assert run["sum_x_minus_mean"] == [float(v) for v in sums]
-    assert run["sum_x_minus_mean_exact"] == 0.0
+    assert "sum_x_minus_mean_exact" not in run  # a constant (0) is not a measurement
     assert 0 < run["sum_x_minus_mean_max_abs"] <= 10 * run["rounding_scale"]
     assert run["dL_mu2_max_abs"] > 1e-3  # the term is not small...
     assert run["dx_with_minus_without_max_abs"] < 1e-15  # ...what it adds to dx is
