@@ -22,15 +22,16 @@ import numpy as np
 
 from autograd_bn import naming
 from autograd_bn.bn import batchnorm
-from autograd_bn.jsonutil import dumps, finite, jsonable
+from autograd_bn.jsonutil import dumps, finite
 from autograd_bn.manual import backward_staged_intermediates, batchnorm_forward
 from autograd_bn.metrics import max_abs, max_abs_diff
 from autograd_bn.problem import Problem
 from autograd_bn.tensor import Tensor
+from autograd_bn.trace_steps import Edge, Place, SeedMatch, Step, place_dict, seed_number
 from autograd_bn.trace_text import format_trace
 
-Place = str | tuple[str, str]
-"""A node, by the first word of its label (``"(3)"``), or an edge ``(child, parent)``."""
+__all__ = ["SEED_PLACES", "TOLERANCES", "Edge", "Place", "SeedMatch", "Step", "Trace",
+           "seed_number", "trace_batchnorm"]
 
 SEED_PLACES: dict[str, tuple[Place, ...]] = {
     "dout": ("(12)", ("(12)", "(10)"), "(10)"),
@@ -56,100 +57,9 @@ TOLERANCES = {"float64": 1e-12, "float32": 1e-4}
 values get ``max|value|`` times as much (the rounding error of a sum grows with its terms)."""
 
 
-def seed_number(key: str) -> int | None:
-    """The seed's node number for a key such as ``"(3)"``; None for ``"(5)+ε"`` and the like."""
-    if key.startswith("(") and key.endswith(")") and key[1:-1].isdigit():
-        return int(key[1:-1])
-    return None
-
-
 def _scale(array: np.ndarray) -> float:
     """``max(1, max|array|)``: what a tolerance is relative to."""
     return max(1.0, max_abs(array))
-
-
-@dataclass(frozen=True)
-class SeedMatch:
-    """A seed intermediate set beside an engine value: its name and ``max|engine − seed|``."""
-
-    name: str
-    max_abs_diff: float
-    tolerance: float
-
-    @property
-    def matches(self) -> bool:
-        return self.max_abs_diff <= self.tolerance
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "max_abs_diff": finite(self.max_abs_diff),
-                "tolerance": self.tolerance, "matches": self.matches}
-
-
-@dataclass(frozen=True)
-class Edge:
-    """One backward edge: the gradient a node sends to one of its inputs."""
-
-    parent: str
-    parent_label: str
-    local_derivative: str
-    summed_axes: tuple[int, ...]
-    spread: bool
-    contribution: np.ndarray | None  # None: the input is a constant, nothing is sent
-    seed: SeedMatch | None = None
-
-    @property
-    def text(self) -> str:
-        """The edge as the trace and the report write it: ``× 2·(3), Σ axis 0, spread``."""
-        return naming.edge_text(self.local_derivative, self.summed_axes, self.spread)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "to": self.parent,
-            "to_label": self.parent_label,
-            "local_derivative": self.local_derivative,
-            "summed_axes": list(self.summed_axes),
-            "spread": self.spread,
-            "requires_grad": self.contribution is not None,
-            "shape": None if self.contribution is None else list(self.contribution.shape),
-            "contribution": jsonable(self.contribution),
-            "seed": None if self.seed is None else self.seed.to_dict(),
-        }
-
-
-@dataclass(frozen=True)
-class Step:
-    """One node of the backward pass, as the engine completes its gradient."""
-
-    index: int  # 1-based position in the engine's order
-    key: str
-    label: str
-    op: str
-    value: np.ndarray
-    grad: np.ndarray
-    seed: SeedMatch | None
-    edges: tuple[Edge, ...]
-    received_from: tuple[str, ...]  # children whose edges sum to grad (empty for the output)
-    sum_diff: float | None  # max|sum of the received contributions − grad|
-
-    @property
-    def number(self) -> int | None:
-        return seed_number(self.key)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "step": self.index,
-            "node": self.key,
-            "number": self.number,
-            "label": self.label,
-            "op": self.op,
-            "shape": list(self.grad.shape),
-            "value": jsonable(self.value),
-            "grad": jsonable(self.grad),
-            "seed": None if self.seed is None else self.seed.to_dict(),
-            "received_from": list(self.received_from),
-            "sum_max_abs_diff": None if self.sum_diff is None else finite(self.sum_diff),
-            "edges": [edge.to_dict() for edge in self.edges],
-        }
 
 
 @dataclass(frozen=True)
@@ -216,7 +126,7 @@ class Trace:
             "tolerance": self.tolerance,
             "seed_intermediates": {
                 name: {
-                    "places": [_place_dict(p) for p in entry["places"]],
+                    "places": [place_dict(p) for p in entry["places"]],
                     "max_abs_diff": finite(entry["max_abs_diff"]),
                     "matches": entry["matches"],
                 }
@@ -302,12 +212,3 @@ def trace_batchnorm(problem: Problem) -> Trace:
 
     out.backward(dout, on_node=on_node)
     return Trace(problem, tuple(steps), tolerance)
-
-
-# ---- JSON helpers -----------------------------------------------------------------------------
-
-
-def _place_dict(place: Place) -> dict[str, str]:
-    if isinstance(place, str):
-        return {"node": place}
-    return {"from": place[0], "to": place[1]}
