@@ -5,8 +5,6 @@ from itertools import combinations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from autograd_bn.manual import (
     BACKWARDS,
@@ -187,78 +185,6 @@ def test_backwards_registry() -> None:
     assert all(callable(f) for f in BACKWARDS.values())
 
 
-# --- property: all passes agree on random shapes ------------------------------------------
-
-
-@st.composite
-def bn_cases(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
-    n = draw(st.integers(1, 8))
-    d = draw(st.integers(1, 6))
-    seed = draw(st.integers(0, 2**32 - 1))
-    scale = draw(st.floats(0.5, 10.0))
-    offset = draw(st.floats(-20.0, 20.0))
-    rng = np.random.default_rng(seed)
-    x = offset + scale * rng.standard_normal((n, d))
-    gamma = rng.standard_normal(d)
-    beta = rng.standard_normal(d)
-    dout = rng.standard_normal((n, d))
-    return x, gamma, beta, dout
-
-
-def _tolerance(dout: np.ndarray, cache: tuple) -> float:
-    """Absolute tolerance for comparing gradients computed from ``cache``.
-
-    Rounding in ``x - mean`` is amplified by ``max|x| / min(std)`` (how far the data sit from
-    zero compared with their spread), summing over the batch adds a factor ``N``, and the
-    gradients are at most about ``3 * max|dout| * (max|gamma / std| + 1)``.  Measured
-    differences stay below 0.12 of this bound; the factor 8 leaves a wide margin.
-    """
-    x, _, _, std, gamma, _, _ = cache
-    unit = float(np.finfo(x.dtype).eps)
-    condition = 1.0 + float(np.max(np.abs(x)) / np.min(std))
-    grad_scale = 3.0 * float(np.max(np.abs(dout))) * (float(np.max(np.abs(gamma) / std)) + 1.0)
-    return 8.0 * unit * condition * x.shape[0] * grad_scale
-
-
-def _assert_agree(grads: dict, tol: float) -> None:
-    reference = grads["compact"]
-    for name, got in grads.items():
-        for label, g, r in zip(("dx", "dgamma", "dbeta"), got, reference, strict=True):
-            err = float(np.max(np.abs(g - r)))
-            assert err <= tol, f"{name} {label}: {err} > {tol}"
-
-
-@settings(max_examples=200, deadline=None)
-@given(bn_cases())
-def test_passes_agree_float64(case: tuple[np.ndarray, ...]) -> None:
-    x, gamma, beta, dout = case
-    _, cache = batchnorm_forward(x, gamma, beta)
-    grads = {name: backward(dout, cache) for name, backward in BACKWARDS.items()}
-    for name, got in grads.items():
-        assert [g.shape for g in got] == [x.shape, gamma.shape, gamma.shape], name
-        assert all(g.dtype == np.float64 for g in got), name
-    _assert_agree(grads, _tolerance(dout, cache))
-
-
-@settings(max_examples=200, deadline=None)
-@given(bn_cases())
-def test_passes_agree_float32(case: tuple[np.ndarray, ...]) -> None:
-    x, gamma, beta, dout = (a.astype(np.float32) for a in case)
-    out, cache = batchnorm_forward(x, gamma, beta)
-    assert out.dtype == np.float32
-    grads = {name: backward(dout, cache) for name, backward in BACKWARDS.items()}
-    for name, got in grads.items():
-        assert all(g.dtype == np.float32 for g in got), name
-    tol = _tolerance(dout, cache)
-    _assert_agree(grads, tol)
-
-    # ... and they are close to the float64 answer on the same (float32-rounded) data.
-    x64, gamma64, beta64, dout64 = (a.astype(np.float64) for a in (x, gamma, beta, dout))
-    _, cache64 = batchnorm_forward(x64, gamma64, beta64)
-    grads["float64"] = BACKWARDS["compact"](dout64, cache64)
-    _assert_agree(grads, tol)
-
-
 # --- staged intermediates ------------------------------------------------------------------
 
 
@@ -312,76 +238,3 @@ def test_analytical_terms() -> None:
     dx_compact = BACKWARDS["compact"](dout, cache)[0]
     for key in ("dx", "dx_without_dL_mu2", "dx_chain_rule"):
         assert rel_error(terms[key], dx_compact) < 1e-12, key
-
-
-# --- bad inputs ----------------------------------------------------------------------------
-
-GOOD_X = np.ones((4, 5)) + np.arange(20.0).reshape(4, 5) ** 2
-GOOD_G = np.ones(5)
-GOOD_B = np.zeros(5)
-
-
-@pytest.mark.parametrize(
-    ("x", "gamma", "beta", "eps", "error", "match"),
-    [
-        (np.ones(3), np.ones(3), np.ones(3), 1e-5, ValueError,
-         r"x must be 2-D \(N, D\), got shape \(3,\)"),
-        (np.ones((2, 3, 4)), GOOD_G, GOOD_B, 1e-5, ValueError, r"2-D.*\(2, 3, 4\)"),
-        (5.0, GOOD_G, GOOD_B, 1e-5, ValueError, r"2-D.*\(\)"),
-        (np.ones((0, 5)), GOOD_G, GOOD_B, 1e-5, ValueError,
-         r"empty batch.*\(0, 5\).*at least one row"),
-        (GOOD_X, np.ones(4), GOOD_B, 1e-5, ValueError, r"gamma.*\(5,\).*got shape \(4,\)"),
-        (GOOD_X, np.ones((1, 5)), GOOD_B, 1e-5, ValueError, r"gamma.*\(5,\).*\(1, 5\)"),
-        (GOOD_X, GOOD_G, np.ones(6), 1e-5, ValueError, r"beta.*\(5,\).*got shape \(6,\)"),
-        (GOOD_X, GOOD_G, 0.0, 1e-5, ValueError, r"beta.*\(5,\).*got shape \(\)"),
-        (GOOD_X, GOOD_G, GOOD_B, 0.0, ValueError, r"eps.*> 0.*eps=0\.0"),
-        (GOOD_X, GOOD_G, GOOD_B, -1e-5, ValueError, r"eps=-1e-05"),
-        (GOOD_X, GOOD_G, GOOD_B, float("nan"), ValueError, r"eps=nan"),
-        (GOOD_X, GOOD_G, GOOD_B, float("inf"), ValueError, r"eps=inf"),
-        (GOOD_X.astype(np.float32), GOOD_G.astype(np.float32), GOOD_B.astype(np.float32),
-         1e-50, ValueError, r"eps=1e-50.*float32"),
-        (GOOD_X, GOOD_G, GOOD_B, "1e-5", TypeError, r"eps must be a real number.*str"),
-        (GOOD_X, GOOD_G, GOOD_B, None, TypeError, r"eps must be a real number"),
-        (GOOD_X + 1j, GOOD_G, GOOD_B, 1e-5, TypeError, r"x .*complex128"),
-        (GOOD_X.astype(object), GOOD_G, GOOD_B, 1e-5, TypeError, r"x .*object"),
-        (GOOD_X, np.array(list("abcde")), GOOD_B, 1e-5, TypeError, r"gamma .*<U1"),
-        (GOOD_X, GOOD_G, GOOD_B.astype("datetime64[s]"), 1e-5, TypeError, r"beta .*datetime64"),
-        (np.where(GOOD_X > 50, np.nan, GOOD_X), GOOD_G, GOOD_B, 1e-5, ValueError,
-         r"^x is not finite: it holds 12 NaN or infinite value\(s\)$"),
-        (GOOD_X, np.array([1, 2, np.inf, 4, 5]), GOOD_B, 1e-5, ValueError,
-         r"^gamma is not finite: it holds 1 NaN"),
-        (GOOD_X, GOOD_G, np.full(5, -np.inf), 1e-5, ValueError, r"^beta is not finite"),
-    ],
-)  # fmt: skip
-def test_bad_inputs(
-    x: object, gamma: object, beta: object, eps: object, error: type, match: str
-) -> None:
-    with pytest.raises(error, match=match):
-        check_inputs(x, gamma, beta, eps)
-    with pytest.raises(error, match=match):
-        batchnorm_forward(x, gamma, beta, eps)
-
-
-@pytest.mark.parametrize("name", PASSES)
-@pytest.mark.parametrize("shape", [(3, 5), (4, 4), (5,), (4, 5, 1), (20,)])
-def test_bad_dout_shape(name: str, shape: tuple[int, ...]) -> None:
-    _, cache = batchnorm_forward(GOOD_X, GOOD_G, GOOD_B)
-    pattern = r"dout.*\(4, 5\).*got shape " + repr(shape).replace("(", r"\(").replace(")", r"\)")
-    with pytest.raises(ValueError, match=pattern):
-        BACKWARDS[name](np.ones(shape), cache)
-
-
-@pytest.mark.parametrize("name", PASSES)
-def test_bad_dout_dtype(name: str) -> None:
-    _, cache = batchnorm_forward(GOOD_X, GOOD_G, GOOD_B)
-    with pytest.raises(TypeError, match="dout .*complex"):
-        BACKWARDS[name](np.ones((4, 5)) * 1j, cache)
-
-
-def test_int_dout_is_accepted() -> None:
-    _, cache = batchnorm_forward(GOOD_X, GOOD_G, GOOD_B)
-    dout = np.arange(20).reshape(4, 5)
-    for backward in BACKWARDS.values():
-        dx, _, dbeta = backward(dout, cache)
-        assert dx.dtype == np.float64
-        np.testing.assert_array_equal(dbeta, dout.sum(axis=0))
