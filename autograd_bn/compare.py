@@ -29,6 +29,7 @@ from autograd_bn.jsonutil import dumps
 from autograd_bn.metrics import (
     GRADS,
     NUMERICAL_TOLERANCE,
+    Metrics,
     measure,
     reference_error,
     scales,
@@ -39,8 +40,8 @@ from autograd_bn.runners import DESCRIPTIONS, median_time, torch_available
 from autograd_bn.tensor import Tensor, as_float_array
 from autograd_bn.userimpl import UserImpl
 
-__all__ = ["Comparison", "Row", "compare", "dumps", "format_number", "format_table",
-           "median_time", "torch_available"]
+__all__ = ["GRADS", "Comparison", "Metrics", "Row", "compare", "dumps", "format_number",
+           "format_table", "measure", "median_time", "tolerance", "torch_available"]
 
 Array = np.ndarray
 NUMERICAL_AUTO_LIMIT = 2500
@@ -167,7 +168,7 @@ def compare(
         if not numerical:
             notes.append(f"numerical gradient skipped: N·D = {p.x.size} > "
                          f"{NUMERICAL_AUTO_LIMIT} would take {2 * (p.x.size + 2 * p.shape[1])} "
-                         "forward passes (--numerical forces it)")
+                         "forward passes (--numerical, or numerical=True, forces it)")
     numeric = runners.numerical(p) if numerical else None
 
     def row(name: str, kind: str, description: str, out: Array, grads: Sequence[Array],

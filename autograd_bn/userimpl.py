@@ -230,10 +230,13 @@ def time_backward(
     What a repeated call raises is a `UserImplError` too ("backward raised on a repeated
     call: ..."), `SystemExit` included.
     """
-    copies: list[Array] = []
+    fresh: list[Array] = []
+
+    def setup() -> None:
+        fresh[:] = [dout.copy()]  # outside the timed region; the last copy only is kept
+
     with _guarded("backward raised on a repeated call:"):
-        return timer(lambda: impl.backward(copies[-1], cache),
-                     lambda: copies.append(dout.copy()))
+        return timer(lambda: impl.backward(fresh[0], cache), setup)
 
 
 def check_grads(result: Any, shape: tuple[int, ...], who: str) -> tuple[Array, Array, Array]:
