@@ -38,14 +38,6 @@ def op_text(node: Tensor) -> str:
     return node.op_text
 
 
-def summed_axes(node: Tensor, i: int) -> tuple[int, ...]:
-    """Axes the gradient of ``node`` is summed over on its way to ``parents[i]``: those the
-    forward pass broadcast that input over (none when a reduction made ``node`` smaller)."""
-    if node.ndim < node.parents[i].ndim:  # a reduction: the gradient is spread, not summed
-        return ()
-    return node.reduced_axes(i)
-
-
 def spreads(node: Tensor, i: int) -> bool:
     """Whether the gradient of ``node`` is copied out to reach ``parents[i]``: the backward pass
     of a reduction over more than one element (``x.mean(axis=0)`` of an (N, D) ``x`` with
@@ -74,7 +66,7 @@ def edge_label(node: Tensor, i: int, names: dict[Tensor, str]) -> list[str]:
     by the local derivative), ``.sum(axis=0)``, ``·ones((4, 5))``."""
     derivative = node.local_derivative(i, names)
     lines = [f"·({derivative})" if derivative.startswith(("−", "-")) else f"·{derivative}"]
-    axes = summed_axes(node, i)
+    axes = node.reduced_axes(i)
     if axes:
         lines.append(f".sum(axis={axis_text(axes)})")
     if spreads(node, i):

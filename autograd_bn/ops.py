@@ -70,9 +70,12 @@ def broadcast_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple
     """Axes of ``grad_shape`` that must be summed to bring a gradient back to ``shape``.
 
     These are the leading axes numpy added, and the axes where ``shape`` has size 1 but the
-    gradient does not. ``broadcast_axes((4, 5), (5,)) == (0,)``.
+    gradient does not. ``broadcast_axes((4, 5), (5,)) == (0,)``. None when the gradient has
+    fewer dimensions than ``shape`` (a reduction's gradient: it is spread out, not summed).
     """
     lead = len(grad_shape) - len(shape)
+    if lead < 0:
+        return ()
     axes = list(range(lead))
     for i, n in enumerate(shape):
         if n == 1 and grad_shape[lead + i] != 1:

@@ -231,6 +231,8 @@ def test_local_derivative_texts() -> None:
 
 
 def test_reduced_axes() -> None:
+    assert Tensor(np.ones((1, 3))).mean(axis=0).reduced_axes(0) == ()
+    assert Tensor(np.array([2.0])).sum().reduced_axes(0) == ()
     x, g = Tensor(np.ones((4, 5))), Tensor(np.ones(5))
     assert (x * g).reduced_axes(0) == ()
     assert (x * g).reduced_axes(1) == (0,)

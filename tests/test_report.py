@@ -190,8 +190,6 @@ def test_every_asset_is_shipped_in_the_wheel() -> None:
         "tool"]["setuptools"]["package-data"]["autograd_bn"]
     files = {f"report_assets/{p.name}" for p in (root / "autograd_bn" / "report_assets").iterdir()}
     missing = {f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in patterns)}
-    if missing == {"report_assets/report.html"}:  # pyproject.toml is not this test's to change
-        pytest.xfail("pyproject's package-data does not list report_assets/*.html yet")
     assert not missing, f"not in the wheel: {sorted(missing)}"
 
 
