@@ -1,21 +1,44 @@
-"""Checking batch-norm inputs and choosing the working dtype (numpy only, like `manual`)."""
+"""The dtype rules of the whole project, and checking batch-norm inputs (numpy only).
+
+One rule everywhere: see `as_float_array`.
+"""
 
 from numbers import Real
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["check_dout", "check_finite", "check_inputs"]
+__all__ = ["as_float_array", "check_dout", "check_finite", "check_inputs"]
 
 
-def _as_real_array(value: ArrayLike, name: str) -> np.ndarray:
-    """Return ``value`` as an array; bools and integers become float64, floats are kept."""
-    arr = np.asarray(value)
-    if arr.dtype.kind in "biu":
-        return arr.astype(np.float64)
-    if arr.dtype.kind != "f":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    return arr
+_FLOATS = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
+_REJECTED_KINDS = {"c": "complex", "O": "object", "U": "string", "S": "bytes", "V": "structured"}
+
+
+def as_float_array(data: Any, what: str = "data") -> np.ndarray:
+    """``data`` as a float32 or float64 ndarray, following the engine's dtype rules.
+
+    Integers and booleans become float64, float16 becomes float32; float32 and float64 are
+    kept as given. Complex, object, string and other non-real data, and wider floats
+    (float128), raise `TypeError` naming the dtype.
+    """
+    array = data if isinstance(data, np.ndarray) else np.asarray(data)
+    if array.dtype in _FLOATS:
+        return array
+    kind = array.dtype.kind
+    if kind in "biu":
+        return array.astype(np.float64)
+    if array.dtype == np.float16:
+        return array.astype(np.float32)
+    if kind == "f":
+        raise TypeError(f"{what} has the unsupported float dtype {array.dtype}: "
+                        "use float32 or float64")
+    name = _REJECTED_KINDS.get(kind, "non-real")
+    raise TypeError(
+        f"{what} must hold real numbers (float32, float64, int or bool), "
+        f"got {name} data of dtype {array.dtype}"
+    )
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:
@@ -31,10 +54,10 @@ def check_inputs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Validate batch-norm inputs and return ``(x, gamma, beta, eps)`` in one working dtype.
 
-    The working dtype is ``np.result_type`` of the three arrays after bools and integers are
-    turned into float64, and at least float32 (float16 is promoted).  So float32 inputs stay
-    float32 and a float32/float64 mix becomes float64.  Arrays already in the working dtype
-    are returned without a copy.
+    The working dtype is ``np.result_type`` of the three arrays after `as_float_array` (bools
+    and integers become float64, float16 becomes float32; wider floats are refused). So
+    float32 inputs stay float32 and a float32/float64 mix becomes float64. Arrays already in
+    the working dtype are returned without a copy.
 
     Raises:
         TypeError: an array is complex, object, string or another non-real dtype, or ``eps``
@@ -43,8 +66,8 @@ def check_inputs(
             is not of shape ``(D,)``, an array holds a NaN or an infinity (in the working
             dtype), or ``eps`` is not a finite number > 0 (also in the working dtype).
     """
-    arrays = [_as_real_array(a, n) for a, n in ((x, "x"), (gamma, "gamma"), (beta, "beta"))]
-    dtype = np.promote_types(np.result_type(*arrays), np.float32)
+    arrays = [as_float_array(a, n) for a, n in ((x, "x"), (gamma, "gamma"), (beta, "beta"))]
+    dtype = np.result_type(*arrays)
     x_arr, gamma_arr, beta_arr = (a.astype(dtype, copy=False) for a in arrays)
 
     if x_arr.ndim != 2:
@@ -74,7 +97,7 @@ def check_inputs(
 
 def check_dout(dout: ArrayLike, x: np.ndarray) -> np.ndarray:
     """Return ``dout`` in the dtype of ``x``, after checking it has the same shape as ``x``."""
-    arr = _as_real_array(dout, "dout")
+    arr = as_float_array(dout, "dout")
     if arr.shape != x.shape:
         raise ValueError(f"dout must have the shape of x {x.shape}, got shape {arr.shape}")
     return arr.astype(x.dtype, copy=False)

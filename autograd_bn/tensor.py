@@ -17,37 +17,11 @@ from typing import Any
 import numpy as np
 
 from autograd_bn import ops
+from autograd_bn.inputs import as_float_array
 
 Array = np.ndarray
 _NUMBER = (int, float, np.integer, np.floating)
-_FLOATS = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 _creation_order = itertools.count()  # every node's number: parents are always made first
-_REJECTED_KINDS = {"c": "complex", "O": "object", "U": "string", "S": "bytes", "V": "structured"}
-
-
-def as_float_array(data: Any, what: str = "data") -> Array:
-    """``data`` as a float32 or float64 ndarray, following the engine's dtype rules.
-
-    Integers and booleans become float64, float16 becomes float32; float32 and float64 are
-    kept as given. Complex, object, string and other non-real data, and wider floats
-    (float128), raise `TypeError` naming the dtype.
-    """
-    array = data if isinstance(data, np.ndarray) else np.asarray(data)
-    if array.dtype in _FLOATS:
-        return array
-    kind = array.dtype.kind
-    if kind in "biu":
-        return array.astype(np.float64)
-    if array.dtype == np.float16:
-        return array.astype(np.float32)
-    if kind == "f":
-        raise TypeError(f"{what} has the unsupported float dtype {array.dtype}: "
-                        "use float32 or float64")
-    name = _REJECTED_KINDS.get(kind, "non-real")
-    raise TypeError(
-        f"{what} must be real numbers (float32, float64, int or bool), "
-        f"got {name} data of dtype {array.dtype}"
-    )
 
 
 class Tensor:

@@ -92,7 +92,7 @@ def arrays(n: int = 4, d: int = 3) -> dict:
     ({"x": np.array([["a", "b", "c"]] * 4)}, TypeError, "x must hold real numbers"),
     ({"gamma": np.ones(3, dtype=complex)}, TypeError, "gamma must hold real numbers"),
     ({"dout": np.ones((4, 2))}, ValueError, r"dout must have the shape of x \(4, 3\)"),
-    ({"dout": np.array([["x"] * 3] * 4)}, TypeError, "dout must be real numbers"),
+    ({"dout": np.array([["x"] * 3] * 4)}, TypeError, "dout must hold real numbers"),
     ({"x": np.full((4, 3), np.nan)}, ValueError, r"^x is not finite: it holds 12 NaN"),
     ({"gamma": np.array([1.0, np.inf, 1.0])}, ValueError, "^gamma is not finite"),
     ({"beta": np.array([1.0, 1.0, -np.inf])}, ValueError, "^beta is not finite"),

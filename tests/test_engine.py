@@ -267,7 +267,7 @@ def test_backward_gradient_shape_must_match() -> None:
 
 def test_backward_gradient_must_be_real() -> None:
     y = Tensor(np.ones(2)) * 2.0
-    with pytest.raises(TypeError, match="grad must be real numbers"):
+    with pytest.raises(TypeError, match="grad must hold real numbers"):
         y.backward(np.array(["a", "b"]))
 
 
