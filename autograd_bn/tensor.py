@@ -8,7 +8,6 @@ leaves, asking each op (in `autograd_bn.ops`) for the vector-Jacobian product of
 from __future__ import annotations
 
 import gc
-import heapq
 import itertools
 import operator
 from collections.abc import Callable, Mapping
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from autograd_bn import ops
+from autograd_bn.backward import backpropagate
 from autograd_bn.inputs import as_float_array
 
 Array = np.ndarray
@@ -231,7 +231,7 @@ class Tensor:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            _backpropagate(self, grad, on_node)
+            backpropagate(self, grad, on_node)
         finally:
             if collecting:
                 gc.enable()
@@ -309,49 +309,6 @@ def _constant(value: Any, dtype: np.dtype) -> Tensor:
 
 
 _creation = operator.attrgetter("_order")
-
-
-def _backpropagate(
-    output: Tensor, grad: Array, on_node: Callable[[Tensor, Array], None] | None
-) -> None:
-    """The backward pass proper, from ``output`` down, newest node first.
-
-    A node is made after its inputs, so taking the newest node found so far (a heap keyed by
-    creation order) visits every node after all the nodes that use it: its gradient is
-    complete when it is visited. The same order as ``reversed(output.nodes(...))``, found
-    while going.
-    """
-    pending: dict[Tensor, Array] = {output: grad}  # gradient sums still being collected
-    owned: set[Tensor] = set()  # nodes whose pending array is ours to add into in place
-    newest_first = [(-output._order, output)]
-    while newest_first:
-        node = heapq.heappop(newest_first)[1]
-        g = pending.pop(node)
-        if on_node is not None:
-            on_node(node, g)
-        if node._op is None:  # a leaf: accumulate over calls, in an array nobody else holds
-            if node.grad is None:
-                node.grad = g if node in owned else np.array(g)
-            else:
-                node.grad = np.asarray(node.grad + g)
-            continue
-        node.grad = g  # may be shared with another node, or a read-only broadcast view
-        inputs = [p.data for p in node.parents]
-        for i, parent in enumerate(node.parents):
-            if not parent.requires_grad:
-                continue
-            contribution = node._vjp(i, g, inputs)
-            before = pending.get(parent)
-            if before is None:
-                pending[parent] = contribution
-                heapq.heappush(newest_first, (-parent._order, parent))
-                if contribution is not g and contribution.base is None:  # a new array
-                    owned.add(parent)
-            elif parent in owned:
-                before += contribution
-            else:
-                pending[parent] = np.asarray(before + contribution)
-                owned.add(parent)
 
 
 def _binary_method(op: ops.Op, reflected: bool) -> Callable[[Tensor, Any], Tensor]:

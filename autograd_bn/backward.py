@@ -1,0 +1,63 @@
+"""The backward pass: from an output down to the leaves, each node's gradient once complete.
+
+`Tensor.backward` checks its arguments and calls `backpropagate`. For each node, newest first,
+it takes the gradient summed so far, keeps it as the node's ``.grad``, and sends one
+contribution along each input edge (`Tensor._vjp`: the op's vector-Jacobian product, brought
+to the input's shape), adding contributions that meet at the same node.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from autograd_bn.tensor import Tensor
+
+Array = np.ndarray
+
+
+def backpropagate(
+    output: Tensor, grad: Array, on_node: Callable[[Tensor, Array], None] | None
+) -> None:
+    """The backward pass proper, from ``output`` down, newest node first.
+
+    A node is made after its inputs, so taking the newest node found so far (a heap keyed by
+    creation order) visits every node after all the nodes that use it: its gradient is
+    complete when it is visited. The same order as ``reversed(output.nodes(...))``, found
+    while going.
+    """
+    pending: dict[Tensor, Array] = {output: grad}  # gradient sums still being collected
+    owned: set[Tensor] = set()  # nodes whose pending array is ours to add into in place
+    newest_first = [(-output._order, output)]
+    while newest_first:
+        node = heapq.heappop(newest_first)[1]
+        g = pending.pop(node)
+        if on_node is not None:
+            on_node(node, g)
+        if node._op is None:  # a leaf: accumulate over calls, in an array nobody else holds
+            if node.grad is None:
+                node.grad = g if node in owned else np.array(g)
+            else:
+                node.grad = np.asarray(node.grad + g)
+            continue
+        node.grad = g  # may be shared with another node, or a read-only broadcast view
+        inputs = [p.data for p in node.parents]
+        for i, parent in enumerate(node.parents):
+            if not parent.requires_grad:
+                continue
+            contribution = node._vjp(i, g, inputs)
+            before = pending.get(parent)
+            if before is None:
+                pending[parent] = contribution
+                heapq.heappush(newest_first, (-parent._order, parent))
+                if contribution is not g and contribution.base is None:  # a new array
+                    owned.add(parent)
+            elif parent in owned:
+                before += contribution
+            else:
+                pending[parent] = np.asarray(before + contribution)
+                owned.add(parent)
