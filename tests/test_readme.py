@@ -29,3 +29,25 @@ def test_readme_commands_are_make_targets() -> None:
         assert re.search(rf"^{target}:", makefile, flags=re.MULTILINE)
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in ci
+
+
+TRANSCRIPTS = re.findall(r"```text\n\$ (autograd-bn [^\n#]*?)\s*(?:#[^\n]*)?\n(.*?)```", README,
+                         flags=re.DOTALL)
+_TIME = re.compile(r"\s+\d+(\.\d+)?\s?(µs|ms|s)$")  # timings differ from run to run
+
+
+@pytest.mark.parametrize("command, shown", TRANSCRIPTS, ids=[c for c, _ in TRANSCRIPTS])
+def test_readme_transcripts_match_the_program(command: str, shown: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Every line the README shows of a command's output is a line of its real output."""
+    from autograd_bn.cli import main
+
+    main(command.split()[1:])
+    actual = {_TIME.sub("", line.rstrip()) for line in capsys.readouterr().out.splitlines()}
+    for line in shown.splitlines():
+        if line.strip() and line.strip() != "...":
+            assert _TIME.sub("", line.rstrip()) in actual, line
+
+
+def test_there_are_transcripts() -> None:
+    assert {c.split()[1] for c, _ in TRANSCRIPTS} >= {"compare", "trace"}
