@@ -3,6 +3,7 @@
 One rule everywhere: see `as_float_array`.
 """
 
+import math
 from numbers import Real
 from typing import Any
 
@@ -43,6 +44,10 @@ def as_float_array(data: Any, what: str = "data") -> np.ndarray:
 
 def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise `ValueError` naming ``name`` when ``arr`` holds a NaN or an infinity."""
+    # A NaN or an infinity makes the sum non-finite, so a finite sum settles it in one pass
+    # with no temporary array; a non-finite sum (maybe just overflow) is checked element-wise.
+    if math.isfinite(np.add.reduce(arr, axis=None)):
+        return
     finite = np.isfinite(arr)
     if not finite.all():
         bad = int(finite.size - np.count_nonzero(finite))

@@ -94,9 +94,12 @@ def fit(grad: Array, shape: tuple[int, ...]) -> Array:
         return grad
     if grad.ndim >= len(shape):
         axes = broadcast_axes(grad.shape, shape)
+        lead = grad.ndim - len(shape)
+        if axes and axes == tuple(range(lead)):  # only the leading axes: (N, D) to (D,)
+            summed = np.add.reduce(grad, axis=axes)
+            return summed if type(summed) is np.ndarray else np.asarray(summed)  # 0-d: array
         if axes:
             grad = np.add.reduce(grad, axis=axes, keepdims=True)
-            lead = grad.ndim - len(shape)
             if lead:
                 grad = grad.reshape(grad.shape[lead:])
             if grad.shape == shape:

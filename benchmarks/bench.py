@@ -1,6 +1,6 @@
 """Benchmarks, measured side by side in one process: medians and ratios, never single times.
 
-    python benchmarks/bench.py            # full run (a few minutes)
+    python benchmarks/bench.py            # full run (about a minute)
     python benchmarks/bench.py --quick    # well under a minute
     python benchmarks/bench.py --json results.json
 
@@ -168,7 +168,7 @@ def peak_memory(fn: Callable[[], object]) -> int:
 
 
 def run(quick: bool) -> dict[str, Any]:
-    rounds, target = (5, 0.004) if quick else (21, 0.02)
+    rounds, target = (5, 0.004) if quick else (41, 0.02)
     results: dict[str, Any] = {
         "machine": {"python": platform.python_version(), "numpy": np.__version__,
                     "torch": None if torch is None else torch.__version__,
@@ -190,7 +190,7 @@ def run(quick: bool) -> dict[str, Any]:
     if torch is not None:
         chain_methods["torch"] = chain(1000, use_torch=True)
     per_op = {k: v / 1000 for k, v in median_times(chain_methods, rounds, target).items()}
-    long = median_times({"engine 100k": chain(100_000)}, 1 if quick else 3, 0.0)
+    long = median_times({"engine 100k": chain(100_000)}, 1 if quick else 5, 0.0)
     per_op["engine 100k"] = long["engine 100k"] / 100_000
     results["chains"] = per_op
 
