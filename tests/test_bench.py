@@ -67,3 +67,15 @@ def test_cli_bench_json_into_a_missing_folder_fails_before_measuring(
     captured = capsys.readouterr()
     assert captured.out == ""  # nothing was measured
     assert "folder /nonexistent/folder does not exist" in captured.err
+
+
+def test_the_readme_table_is_the_committed_run() -> None:
+    """The README's performance table is the report of benchmarks/results.json, line for line."""
+    import json
+
+    root = Path(__file__).resolve().parent.parent
+    results = json.loads((root / "benchmarks" / "results.json").read_text(encoding="utf-8"))
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    report = BENCH["report"](results)
+    table = report[report.index("BN forward+backward, median ms per call"):]
+    assert table in readme
