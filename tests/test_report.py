@@ -186,9 +186,12 @@ def test_every_asset_is_shipped_in_the_wheel() -> None:
 
     tomllib = pytest.importorskip("tomllib")  # Python 3.11 and later
     root = Path(__file__).resolve().parents[1]
-    patterns = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))[
-        "tool"]["setuptools"]["package-data"]["autograd_bn"]
-    files = {f"report_assets/{p.name}" for p in (root / "autograd_bn" / "report_assets").iterdir()}
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))[
+        "tool"]["setuptools"]
+    assert "autograd_bn.report_assets" in setuptools["packages"]
+    patterns = setuptools["package-data"]["autograd_bn.report_assets"]
+    files = {p.name for p in (root / "autograd_bn" / "report_assets").iterdir()
+             if p.is_file() and p.suffix != ".py"}
     missing = {f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in patterns)}
     assert not missing, f"not in the wheel: {sorted(missing)}"
 
