@@ -48,7 +48,6 @@ class Op:
     derivatives: tuple[Description, ...]
     methods: tuple[str, ...] = ()
     reflected: tuple[str, ...] = field(default=())
-    symbol: str = ""
     params: Callable[..., dict[str, Any]] | None = None
 
     @property
@@ -156,9 +155,7 @@ def _reduction_params(
         axes, n, kept = _reduction_layout(a.shape, axis)
     except TypeError:  # an unhashable axis such as a list: the uncached call says what is wrong
         axes, n, kept = _reduction_layout.__wrapped__(a.shape, axis)
-    shown = axes[0] if len(axes) == 1 else axes
-    return {"axis": axes, "keepdims": bool(keepdims), "n": n, "kept_shape": kept,
-            "shown_axis": shown}
+    return {"axis": axes, "keepdims": bool(keepdims), "n": n, "kept_shape": kept}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -216,7 +213,6 @@ add = Op(
     derivatives=("1", "1"),
     methods=("__add__",),
     reflected=("__radd__",),
-    symbol="+",
 )
 
 sub = Op(
@@ -227,7 +223,6 @@ sub = Op(
     derivatives=("1", "−1"),
     methods=("__sub__",),
     reflected=("__rsub__",),
-    symbol="−",
 )
 
 mul = Op(
@@ -237,7 +232,6 @@ mul = Op(
     derivatives=("{b}", "{a}"),
     methods=("__mul__",),
     reflected=("__rmul__",),
-    symbol="·",
 )
 
 neg = Op(
@@ -246,7 +240,6 @@ neg = Op(
     vjps=(lambda g, out, a: -g,),
     derivatives=("−1",),
     methods=("__neg__",),
-    symbol="−",
 )
 
 pow = Op(
@@ -255,7 +248,6 @@ pow = Op(
     vjps=(_pow_vjp,),
     derivatives=(_pow_derivative,),
     methods=("__pow__",),
-    symbol="**",
     params=_power_params,
 )
 
@@ -265,7 +257,6 @@ sqrt = Op(
     vjps=(lambda g, out, a: g * (0.5 / out),),
     derivatives=("0.5/{out}",),
     methods=("sqrt",),
-    symbol="√",
 )
 
 reciprocal = Op(
@@ -274,7 +265,6 @@ reciprocal = Op(
     vjps=(lambda g, out, a: g * -(out * out),),
     derivatives=("−1/{a}²",),
     methods=("reciprocal",),
-    symbol="1/",
 )
 
 sum = Op(
@@ -283,7 +273,6 @@ sum = Op(
     vjps=(lambda g, out, a, kept_shape, **_: g.reshape(kept_shape),),
     derivatives=("1",),
     methods=("sum",),
-    symbol="Σ",
     params=_reduction_params,
 )
 
@@ -293,7 +282,6 @@ mean = Op(
     vjps=(lambda g, out, a, kept_shape, n, **_: g.reshape(kept_shape) / n,),
     derivatives=("1/{n}",),
     methods=("mean",),
-    symbol="mean",
     params=_reduction_params,
 )
 
