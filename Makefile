@@ -1,6 +1,6 @@
 # The two commands a new user needs (see README):
 #   make run    set up, render the BN graph to bn_graph.svg, print the comparison table
-#   make test   set up, lint, run the test suite
+#   make test   set up, lint (ruff), type-check (mypy), run the test suite
 # Set-up installs the Graphviz `dot` program (and for tests Chromium) with apt-get when missing,
 # then makes a virtual environment in .venv with the project and its test tools.
 
@@ -25,10 +25,12 @@ run: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: setup
 	bash .ci/system-deps chromium
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 images: setup

@@ -30,6 +30,10 @@ SEED_LABELS = {
 """The seed's node numbers and the labels `batchnorm` gives those nodes."""
 
 
+def _array(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
 def _leaf(given: Any, checked: np.ndarray, number: int) -> Tensor:
     """The caller's Tensor (labelled if it had no label), or a new leaf for an array."""
     if isinstance(given, Tensor):
@@ -57,8 +61,7 @@ def batchnorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> Tensor:
     (D,), or eps is not a finite number > 0; `TypeError` for non-numeric data, or for Tensors
     of a dtype other than the inputs' common one (the graph is built in one dtype).
     """
-    arrays = [v.data if isinstance(v, Tensor) else v for v in (x, gamma, beta)]
-    x_arr, gamma_arr, beta_arr, eps = check_inputs(*arrays, eps)
+    x_arr, gamma_arr, beta_arr, eps = check_inputs(_array(x), _array(gamma), _array(beta), eps)
     x = _leaf(x, x_arr, 1)
     gamma = _leaf(gamma, gamma_arr, 9)
     beta = _leaf(beta, beta_arr, 11)

@@ -26,7 +26,7 @@ from autograd_bn.problem import make_problem
 
 __all__ = ["SEED_SETTING", "explain_dl_mu2", "explain_report", "format_explain"]
 
-SEED_SETTING = {"N": 100, "D": 500, "seed": 231, "dtype": "float64"}
+SEED_SETTING: dict[str, int | str] = {"N": 100, "D": 500, "seed": 231, "dtype": "float64"}
 """cs231n's check of ``batchnorm_backward`` against ``batchnorm_backward_alt``."""
 
 
@@ -140,7 +140,7 @@ def _this_run(c: Comparison) -> dict[str, Any]:
 
 def _seed_setting() -> dict[str, Any]:
     s = SEED_SETTING
-    p = make_problem(s["N"], s["D"], s["seed"], s["dtype"])
+    p = make_problem(int(s["N"]), int(s["D"]), int(s["seed"]), str(s["dtype"]))
     _, cache = manual.batchnorm_forward(p.x, p.gamma, p.beta, p.eps)
     staged = manual.backward_staged(p.dout, cache)[0]
     terms = manual.analytical_terms(p.dout, cache)

@@ -107,8 +107,8 @@ def reference_error(p: Problem, out: Array, grads: Sequence[Array],
     """
     if p.x.dtype == np.float64:
         return 0.0
-    p64 = Problem(*(np.asarray(a, dtype=np.float64) for a in (p.x, p.gamma, p.beta, p.dout)),
-                  p.eps, p.seed)
+    x, gamma, beta, dout = (np.asarray(a, dtype=np.float64) for a in (p.x, p.gamma, p.beta, p.dout))
+    p64 = Problem(x, gamma, beta, dout, p.eps, p.seed)
     out64, grads64, _, _ = runners.autograd(p64, 1)
     worst = 0.0
     for key, a, b in zip(("out", *GRADS), (out, *grads), (out64, *grads64), strict=True):

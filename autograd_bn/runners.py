@@ -87,7 +87,7 @@ def autograd(p: Problem, repeats: int | None) -> Result:
     """The engine: BN built from ops, ``backward(dout)`` timed on the built graph."""
     leaves = [Tensor(p.x, label="(1) x"), Tensor(p.gamma, label="(9) γ"),
               Tensor(p.beta, label="(11) β")]
-    out = batchnorm(*leaves, eps=p.eps)
+    out = batchnorm(leaves[0], leaves[1], leaves[2], eps=p.eps)
     out.backward(p.dout)
     grads = tuple(leaf.grad.copy() for leaf in leaves)  # type: ignore[union-attr]
 

@@ -11,7 +11,7 @@ import gc
 import itertools
 import operator
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from autograd_bn.inputs import as_float_array
 
 Array = np.ndarray
 _NUMBER = (int, float, np.integer, np.floating)
+Operand = Any  # a Tensor, an ndarray (or list) or a number: see `Tensor._lift`
 _creation_order = itertools.count()  # every node's number: parents are always made first
 
 
@@ -43,6 +44,24 @@ class Tensor:
 
     __slots__ = ("data", "grad", "_label", "_op", "parents", "params", "requires_grad", "_order")
     __array_ufunc__ = None  # ndarray + Tensor defers to Tensor.__radd__ instead of looping
+
+    if TYPE_CHECKING:
+        # What `_install_ops` adds from the op table, spelled out for type checkers only
+        # (tests/test_engine.py checks that this list and `ops.ALL` agree).
+        def __add__(self, other: Operand) -> Tensor: ...
+        def __radd__(self, other: Operand) -> Tensor: ...
+        def __sub__(self, other: Operand) -> Tensor: ...
+        def __rsub__(self, other: Operand) -> Tensor: ...
+        def __mul__(self, other: Operand) -> Tensor: ...
+        def __rmul__(self, other: Operand) -> Tensor: ...
+        def __neg__(self) -> Tensor: ...
+        def __pow__(self, p: float) -> Tensor: ...
+        def sqrt(self) -> Tensor: ...
+        def reciprocal(self) -> Tensor: ...
+        def sum(self, axis: int | tuple[int, ...] | None = None,
+                keepdims: bool = False) -> Tensor: ...
+        def mean(self, axis: int | tuple[int, ...] | None = None,
+                 keepdims: bool = False) -> Tensor: ...
 
     def __init__(self, data: Any, *, label: str | None = None, requires_grad: bool = True):
         if isinstance(data, Tensor):

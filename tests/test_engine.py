@@ -413,3 +413,16 @@ def test_the_output_gradient_is_the_callers_array_read_only() -> None:
     assert np.shares_memory(out.grad, dout) and not out.grad.flags.writeable
     assert dout.flags.writeable  # the caller's own array is left as it was
     np.testing.assert_array_equal(x.grad, 2 * dout)
+
+
+def test_type_stubs_list_exactly_the_ops_methods() -> None:
+    """The TYPE_CHECKING block of Tensor names the methods `ops.ALL` installs, no more."""
+    import inspect
+    import re
+
+    source = inspect.getsource(Tensor)
+    block = source[source.index("if TYPE_CHECKING:"):source.index("def __init__")]
+    stubbed = set(re.findall(r"def (\w+)\(self", block))
+    installed = {name for op in ops.ALL for name in (*op.methods, *op.reflected)}
+    assert stubbed == installed
+    assert all(callable(getattr(Tensor, name)) for name in installed)

@@ -22,7 +22,7 @@ def array_lines(array: np.ndarray, *, small: int = SMALL) -> list[str]:
         width = max(len(c) for c in cells)
         text = np.array2string(
             array, separator=" ", max_line_width=10_000,
-            formatter={"all": lambda v: _num(v).rjust(width)},
+            formatter={"all": lambda v: _num(v).rjust(width)},  # type: ignore[arg-type]
         )
         return [line.rstrip() for line in text.splitlines()]
     finite = array[np.isfinite(array)]
