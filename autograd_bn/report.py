@@ -34,7 +34,7 @@ from viz.output import image
 
 def asset(name: str) -> str:
     """The text of ``autograd_bn/report_assets/<name>``."""
-    return resources.files("autograd_bn").joinpath("report_assets", name).read_text("utf-8")
+    return (resources.files("autograd_bn.report_assets") / name).read_text("utf-8")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The report page's template, styles and script (data files, inlined by report.py)."""
