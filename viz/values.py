@@ -20,9 +20,10 @@ def array_lines(array: np.ndarray, *, small: int = SMALL) -> list[str]:
     if array.size <= small:
         cells = [_num(v) for v in array.ravel()]
         width = max(len(c) for c in cells)
-        text = np.array2string(
+        # numpy's stubs type `formatter` differently from version to version
+        text = np.array2string(  # type: ignore[call-overload, unused-ignore]
             array, separator=" ", max_line_width=10_000,
-            formatter={"all": lambda v: _num(v).rjust(width)},  # type: ignore[arg-type]
+            formatter={"all": lambda v: _num(v).rjust(width)},  # type: ignore[arg-type, unused-ignore]
         )
         return [line.rstrip() for line in text.splitlines()]
     finite = array[np.isfinite(array)]
