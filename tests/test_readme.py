@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -33,6 +34,7 @@ def test_readme_commands_are_make_targets() -> None:
 
 TRANSCRIPTS = re.findall(r"```text\n\$ (autograd-bn [^\n#]*?)\s*(?:#[^\n]*)?\n(.*?)```", README,
                          flags=re.DOTALL)
+TORCH = importlib.util.find_spec("torch") is not None
 _TIME = re.compile(r"\s+\d+(\.\d+)?\s?(µs|ms|s)$")  # timings differ from run to run
 
 
@@ -45,8 +47,11 @@ def test_readme_transcripts_match_the_program(command: str, shown: str,
     main(command.split()[1:])
     actual = {_TIME.sub("", line.rstrip()) for line in capsys.readouterr().out.splitlines()}
     for line in shown.splitlines():
-        if line.strip() and line.strip() != "...":
-            assert _TIME.sub("", line.rstrip()) in actual, line
+        if not line.strip() or line.strip() == "...":
+            continue
+        if not TORCH and (line.startswith("torch ") or "methods agree" in line):
+            continue  # the README shows a machine with torch; its row and count differ
+        assert _TIME.sub("", line.rstrip()) in actual, line
 
 
 def test_there_are_transcripts() -> None:
