@@ -9,6 +9,7 @@ to the input's shape), adding contributions that meet at the same node.
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -31,17 +32,22 @@ def backpropagate(
     while going.
     """
     pending: dict[Tensor, Array] = {output: grad}  # gradient sums still being collected
-    owned: set[Tensor] = set()  # nodes whose pending array is ours to add into in place
-    newest_first = [(-output._order, output)]
+    # Nodes whose pending array is ours to add into in place: one this pass made (a sum, or a
+    # new array a VJP returned). Safe because a VJP returns g itself, a view of g or a new array,
+    # never an input or `out` (the rule in ops.py). Without this set the pass would simply
+    # write `pending[parent] = before + contribution` every time: the same result, more copies.
+    owned: set[Tensor] = set()
+    tiebreak = itertools.count()  # copy.copy(node) shares node's number: never compare nodes
+    newest_first = [(-output._order, next(tiebreak), output)]
     while newest_first:
-        node = heapq.heappop(newest_first)[1]
+        node = heapq.heappop(newest_first)[2]
         g = pending.pop(node)
         if on_node is not None:
             on_node(node, g)
         if node._op is None:  # a leaf: accumulate over calls, in an array nobody else holds
             if node.grad is None:
                 node.grad = g if node in owned else np.array(g)
-            else:
+            else:  # asarray: a 0-d sum comes back as a numpy scalar
                 node.grad = np.asarray(node.grad + g)
             continue
         node.grad = g  # may be shared with another node, or a read-only broadcast view
@@ -53,7 +59,7 @@ def backpropagate(
             before = pending.get(parent)
             if before is None:
                 pending[parent] = contribution
-                heapq.heappush(newest_first, (-parent._order, parent))
+                heapq.heappush(newest_first, (-parent._order, next(tiebreak), parent))
                 if contribution is not g and contribution.base is None:  # a new array
                     owned.add(parent)
             elif parent in owned:

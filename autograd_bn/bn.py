@@ -8,6 +8,9 @@ the seed's numbers and names as labels:
     (7) 1/(6)      (8) x̂ = (3)·(7)          (9) γ                 (10) (8)·(9)
     (11) β         (12) out = (10) + (11)
 
+Two more nodes have no number in the seed: the constant ε and the sum (5)+ε under the square
+root, so ``out.nodes()`` lists 14 nodes.
+
 The variance divides by N (the biased estimate), as in the seed, cs231n and the training-mode
 forward pass of the paper. With N = 1 the variance is 0, std = √ε, x̂ = 0 and out = β: the
 batch carries no information about scale, so BN's output is its shift alone (and dx = 0).
@@ -19,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_bn.manual import check_inputs
+from autograd_bn.inputs import check_inputs
 from autograd_bn.tensor import Tensor
 
 SEED_LABELS = {
@@ -38,7 +41,7 @@ def _leaf(given: Any, checked: np.ndarray, number: int) -> Tensor:
     """The caller's Tensor (labelled if it had no label), or a new leaf for an array."""
     if isinstance(given, Tensor):
         if given.dtype != checked.dtype:
-            name = SEED_LABELS[number].split()[1]
+            name = {1: "x", 9: "gamma", 11: "beta"}[number]
             raise TypeError(
                 f"{name} is a {given.dtype} Tensor but the inputs together are {checked.dtype}: "
                 "pass x, gamma and beta in one dtype (a Tensor is not converted)"

@@ -66,7 +66,7 @@ def edge_label(node: Tensor, i: int, names: dict[Tensor, str]) -> list[str]:
     by the local derivative), ``.sum(axis=0)``, ``·ones((4, 5))``."""
     derivative = node.local_derivative(i, names)
     lines = [f"·({derivative})" if derivative.startswith(("−", "-")) else f"·{derivative}"]
-    axes = node.reduced_axes(i)
+    axes = node.summed_axes(i)
     if axes:
         lines.append(f".sum(axis={axis_text(axes)})")
     if spreads(node, i):

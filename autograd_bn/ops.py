@@ -70,7 +70,7 @@ def broadcast_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple
 
     These are the leading axes numpy added, and the axes where ``shape`` has size 1 but the
     gradient does not. ``broadcast_axes((4, 5), (5,)) == (0,)``. None when the gradient has
-    fewer dimensions than ``shape`` (a reduction's gradient: it is spread out, not summed).
+    fewer dimensions than ``shape``: ``()`` (a reduction's gradient is spread out, not summed).
     """
     lead = len(grad_shape) - len(shape)
     if lead < 0:
@@ -151,11 +151,26 @@ def _reduction_params(
     if dtype is not None or out is not None:
         raise TypeError("a Tensor reduction takes no dtype= or out=: it keeps the tensor's dtype "
                         "and returns a new node")
-    try:
-        axes, n, kept = _reduction_layout(a.shape, axis)
-    except TypeError:  # an unhashable axis such as a list: the uncached call says what is wrong
-        axes, n, kept = _reduction_layout.__wrapped__(a.shape, axis)
+    if not isinstance(keepdims, (bool, np.bool_)):
+        raise TypeError(f"keepdims must be True or False, got {keepdims!r}")
+    items = axis if isinstance(axis, tuple) else (axis,)
+    if axis is not None and not all(_is_int(ax) for ax in items):
+        # checked here, not in the cached layout: 1 == 1.0 == True as cache keys
+        raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
+    axes, n, kept = _reduction_layout(a.shape, axis)
     return {"axis": axes, "keepdims": bool(keepdims), "n": n, "kept_shape": kept}
+
+
+def _mean_params(a: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    params = _reduction_params(a, *args, **kwargs)
+    if params["n"] == 0:
+        raise ValueError(f"mean over an empty axis of a tensor of shape {a.shape}: "
+                         "it has no elements to average")
+    return params
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -254,7 +269,7 @@ pow = Op(
 sqrt = Op(
     "sqrt",
     forward=np.sqrt,
-    vjps=(lambda g, out, a: g * (0.5 / out),),
+    vjps=(lambda g, out, a: g * (0.5 / out),),  # d√a/da = 0.5/√a = 0.5/out
     derivatives=("0.5/{out}",),
     methods=("sqrt",),
 )
@@ -262,7 +277,7 @@ sqrt = Op(
 reciprocal = Op(
     "reciprocal",
     forward=np.reciprocal,
-    vjps=(lambda g, out, a: g * -(out * out),),
+    vjps=(lambda g, out, a: g * -(out * out),),  # d(1/a)/da = −1/a² = −out²
     derivatives=("−1/{a}²",),
     methods=("reciprocal",),
 )
@@ -282,7 +297,7 @@ mean = Op(
     vjps=(lambda g, out, a, kept_shape, n, **_: g.reshape(kept_shape) / n,),
     derivatives=("1/{n}",),
     methods=("mean",),
-    params=_reduction_params,
+    params=_mean_params,
 )
 
 

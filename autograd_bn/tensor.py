@@ -20,7 +20,7 @@ from autograd_bn.backward import backpropagate
 from autograd_bn.inputs import as_float_array
 
 Array = np.ndarray
-_NUMBER = (int, float, np.integer, np.floating)
+_NUMBER = (int, float, np.integer, np.floating, np.bool_)
 Operand = Any  # a Tensor, an ndarray (or list) or a number: see `Tensor._lift`
 _creation_order = itertools.count()  # every node's number: parents are always made first
 
@@ -29,15 +29,18 @@ class Tensor:
     """A node of a computational graph: a numpy array, its gradient, and how it was made.
 
     ``Tensor(data, label=None, requires_grad=True)`` makes a leaf. ``data`` is anything
-    `numpy.asarray` accepts; integers and booleans become float64, float32 stays float32 (and
-    so do its gradients). The array is used as given, not copied.
+    `numpy.asarray` accepts; integers and booleans become float64, float16 becomes float32,
+    float32 stays float32 (and so do its gradients). The array is used as given, not copied.
+    ``Tensor(other_tensor)`` is a new leaf sharing ``other_tensor``'s data: no gradient flows
+    back to ``other_tensor`` through it.
 
     Attributes: ``data`` (ndarray), ``grad`` (ndarray of ``data``'s shape, or None before a
     backward pass), ``label`` (a name shown by the renderer and the trace, settable), ``op``
     (the name of the op that made it; None for a leaf), ``parents`` (its inputs, in order),
     ``params`` (the op's parameters, e.g. ``{"p": 2.0}`` for ``x ** 2``), ``requires_grad``.
 
-    Tensors are compared and hashed by identity, so they can be dictionary keys and set members.
+    Tensors are compared and hashed by identity, so they can be dictionary keys and set members:
+    ``t == 0`` is False (compare ``t.data`` for values), and ``<`` is not defined.
     Gradients of intermediate nodes may share memory with each other (``a + b`` passes the same
     array to both inputs); copy one before writing into it. Leaf gradients are never shared.
     """
@@ -157,8 +160,8 @@ class Tensor:
         if self._op is None:
             return None
         settings = []
-        if "axis" in self.params:
-            axes = self.params["axis"]
+        axes = self.params.get("axis")
+        if axes:  # none for a sum of a 0-d tensor
             settings.append(f"axis={axes[0] if len(axes) == 1 else axes}")
         if self.params.get("keepdims"):
             settings.append("keepdims")
@@ -184,7 +187,7 @@ class Tensor:
                 fill[key] = words[0] if words else key
         return self._op.describe(i, fill)
 
-    def reduced_axes(self, i: int) -> tuple[int, ...]:
+    def summed_axes(self, i: int) -> tuple[int, ...]:
         """Axes summed over when this node's gradient flows into ``parents[i]``.
 
         Non-empty where the forward pass broadcast that input (a (D,) γ times an (N, D) x̂:
@@ -223,9 +226,9 @@ class Tensor:
         the order the engine visits them (the trace uses it).
         """
         if not self.requires_grad:
-            raise RuntimeError(
-                "backward() on a tensor that does not require grad: none of its inputs does"
-            )
+            what = ("a leaf made with requires_grad=False" if self._op is None
+                    else "none of its inputs requires grad")
+            raise RuntimeError(f"backward() on a tensor that does not require grad: {what}")
         if grad is None:
             if self.data.size != 1:
                 raise ValueError(
@@ -275,6 +278,7 @@ class Tensor:
             contribution = np.asarray(contribution)
         if contribution.shape != parent.shape:
             contribution = ops.fit(contribution, parent.shape)
+        # (`is not` first: the same dtype object almost always, and cheaper than `!=`)
         if contribution.dtype is not parent.dtype and contribution.dtype != parent.dtype:
             contribution = contribution.astype(parent.dtype)
         return contribution
@@ -335,6 +339,7 @@ def _binary_method(op: ops.Op, reflected: bool) -> Callable[[Tensor, Any], Tenso
 
     def method(self: Tensor, other: Any) -> Tensor:
         if not isinstance(other, Tensor):
+            # what self._lift(other) does, with the common case (a number) one call sooner
             other = (_constant(other, self.data.dtype) if isinstance(other, _NUMBER)
                      else self._lift(other))
         a, b = (other, self) if reflected else (self, other)

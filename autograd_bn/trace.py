@@ -184,7 +184,7 @@ def trace_batchnorm(problem: Problem) -> Trace:
                 parent=pkey,
                 parent_label=parent.label or pkey,
                 local_derivative=node.local_derivative(i, keys),
-                summed_axes=node.reduced_axes(i),
+                summed_axes=node.summed_axes(i),
                 spread=naming.spreads(node, i),
                 contribution=contribution,
                 seed=None if contribution is None

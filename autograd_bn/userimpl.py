@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import io
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -184,12 +185,13 @@ def _check_array(value: Any, shape: tuple[int, ...], what: str) -> Array:
 
 
 @contextmanager
-def _guarded(message: str) -> Iterator[None]:
+def _guarded(message: str, quiet: bool = False) -> Iterator[None]:
     """Run the user's code: anything it raises, even `SystemExit` (``sys.exit()``) or another
     `BaseException`, becomes a one-line `UserImplError` "<message> <exception>"; only Ctrl-C
-    (`KeyboardInterrupt`) still interrupts."""
+    (`KeyboardInterrupt`) still interrupts. What it prints goes to stderr, or nowhere when
+    ``quiet`` (the timed repeats: a print in the layer would otherwise repeat a thousand times)."""
     try:
-        with _prints_to_stderr():
+        with redirect_stdout(io.StringIO()) if quiet else _prints_to_stderr():
             yield
     except KeyboardInterrupt:
         raise
@@ -235,7 +237,7 @@ def time_backward(
     def setup() -> None:
         fresh[:] = [dout.copy()]  # outside the timed region; the last copy only is kept
 
-    with _guarded("backward raised on a repeated call:"):
+    with _guarded("backward raised on a repeated call:", quiet=True):
         return timer(lambda: impl.backward(fresh[0], cache), setup)
 
 

@@ -182,7 +182,7 @@ def run(quick: bool) -> dict[str, Any]:
         methods = bn_methods(*inputs(n, d, dtype))
         size_rounds = rounds if n * d < 10**6 else max(3, rounds // 3)
         times = median_times(methods, size_rounds, target)
-        results["bn"].append({"n": n, "d": d, "dtype": dtype, "seconds": times})
+        results["bn"].append({"N": n, "D": d, "dtype": dtype, "seconds": times})
         print(f"  BN {n}×{d} {dtype}: " + ", ".join(f"{k} {v * 1e3:.3f} ms"
                                                  for k, v in times.items()), file=sys.stderr)
 
@@ -196,7 +196,7 @@ def run(quick: bool) -> dict[str, Any]:
 
     for n, d in ([(1024, 256)] if quick else [(1024, 256), (4096, 1024)]):
         methods = bn_methods(*inputs(n, d, "float64"))
-        results["memory"].append({"n": n, "d": d, "bytes": {
+        results["memory"].append({"N": n, "D": d, "bytes": {
             name: peak_memory(methods[name])
             for name in ("engine", "numpy + staged", "numpy + compact")}})
     results["checks"] = checks(results)
@@ -219,8 +219,8 @@ def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
     for row in results["bn"]:
         if row["dtype"] != "float64":
             continue
-        t, size = row["seconds"], f"{row['n']}×{row['d']}"
-        small = row["n"] * row["d"] <= 64 * 100
+        t, size = row["seconds"], f"{row['N']}×{row['D']}"
+        small = row["N"] * row["D"] <= 64 * 100
         if "torch eager" in t:
             limit = 0.5 if small else 1.0
             check(f"engine / torch eager, {size}", t["engine"] / t["torch eager"], limit)
@@ -228,7 +228,7 @@ def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
             check(f"engine / numpy + staged, {size}", t["engine"] / t["numpy + staged"], 3.0)
         else:
             check(f"engine / numpy + staged, {size}", t["engine"] / t["numpy + staged"], 1.0)
-        if row["n"] == 4096:
+        if row["N"] == 4096:
             check(f"engine / numpy + compact, {size}", t["engine"] / t["numpy + compact"], 1.5)
     chains = results["chains"]
     if "torch" in chains:
@@ -236,7 +236,7 @@ def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
     check("per op, 100k chain / 1k chain", chains["engine 100k"] / chains["engine"], 2.0)
     for row in results["memory"]:
         b = row["bytes"]
-        check(f"peak memory, engine / numpy + staged, {row['n']}×{row['d']}",
+        check(f"peak memory, engine / numpy + staged, {row['N']}×{row['D']}",
               b["engine"] / b["numpy + staged"], 1.5)
     return out
 
@@ -249,7 +249,7 @@ def report(results: dict[str, Any]) -> str:
              f"{results['machine']['cpus']} CPUs", "",
              "BN forward+backward, median ms per call"]
     names = list(results["bn"][0]["seconds"])
-    cols = [f"{r['n']}×{r['d']}" + (" f32" if r["dtype"] == "float32" else "")
+    cols = [f"{r['N']}×{r['D']}" + (" f32" if r["dtype"] == "float32" else "")
             for r in results["bn"]]
     width = max(len(n) for n in names) + 2
     lines.append(" " * width + "".join(f"{c:>14}" for c in cols))
@@ -261,7 +261,7 @@ def report(results: dict[str, Any]) -> str:
         lines.append(f"  {name:<14}{sec * 1e6:>8.2f}")
     lines += ["", "Peak memory of forward+backward (tracemalloc), MB"]
     for row in results["memory"]:
-        lines.append(f"  {row['n']}×{row['d']}: " + ", ".join(
+        lines.append(f"  {row['N']}×{row['D']}: " + ", ".join(
             f"{k} {v / 2**20:.1f}" for k, v in row["bytes"].items()))
     lines += ["", "Checks (ratio ≤ limit)"]
     for c in results["checks"]:

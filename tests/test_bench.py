@@ -35,11 +35,11 @@ def test_checks_and_report_from_given_numbers() -> None:
     fast = {"engine": 1.0, "numpy + staged": 2.0, "numpy + compact": 1.0, "torch eager": 3.0}
     results = {
         "machine": {"python": "3", "numpy": "2", "torch": "2", "cpus": 2}, "quick": True,
-        "bn": [{"n": 4, "d": 5, "dtype": "float64", "seconds": dict(fast)},
-               {"n": 4096, "d": 1024, "dtype": "float64",
+        "bn": [{"N": 4, "D": 5, "dtype": "float64", "seconds": dict(fast)},
+               {"N": 4096, "D": 1024, "dtype": "float64",
                 "seconds": {**fast, "numpy + compact": 0.5}}],
         "chains": {"engine": 2e-6, "torch": 5e-6, "engine 100k": 5e-6},
-        "memory": [{"n": 1024, "d": 256, "bytes": {"engine": 10, "numpy + staged": 10,
+        "memory": [{"N": 1024, "D": 256, "bytes": {"engine": 10, "numpy + staged": 10,
                                                    "numpy + compact": 5}}],
     }
     checks = {c["check"]: c for c in BENCH["checks"](results)}

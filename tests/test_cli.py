@@ -19,8 +19,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 0
-    out = capsys.readouterr().out
+    assert main([]) == 2  # no command is a usage error; the help goes to stderr
+    out = capsys.readouterr().err
     for name in COMMANDS:
         assert name in out
 
@@ -66,3 +66,9 @@ def test_usage_errors_are_one_line(argv: list[str], message: str,
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith(f"autograd-bn: error: {message}") and err.count("\n") == 1
+
+
+def test_name_without_a_layer_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", "--name", "mine"]) == 2
+    assert "--name names your layer's row: it needs --forward and --backward" in (
+        capsys.readouterr().err)

@@ -230,13 +230,13 @@ def test_local_derivative_texts() -> None:
     assert (Tensor(1.0) * Tensor(2.0)).local_derivative(0) == "b"
 
 
-def test_reduced_axes() -> None:
-    assert Tensor(np.ones((1, 3))).mean(axis=0).reduced_axes(0) == ()
-    assert Tensor(np.array([2.0])).sum().reduced_axes(0) == ()
+def test_summed_axes() -> None:
+    assert Tensor(np.ones((1, 3))).mean(axis=0).summed_axes(0) == ()
+    assert Tensor(np.array([2.0])).sum().summed_axes(0) == ()
     x, g = Tensor(np.ones((4, 5))), Tensor(np.ones(5))
-    assert (x * g).reduced_axes(0) == ()
-    assert (x * g).reduced_axes(1) == (0,)
-    assert (x * Tensor(np.ones((4, 1)))).reduced_axes(1) == (1,)
+    assert (x * g).summed_axes(0) == ()
+    assert (x * g).summed_axes(1) == (0,)
+    assert (x * Tensor(np.ones((4, 1)))).summed_axes(1) == (1,)
 
 
 def test_unbroadcast_helpers() -> None:
@@ -426,3 +426,42 @@ def test_type_stubs_list_exactly_the_ops_methods() -> None:
     installed = {name for op in ops.ALL for name in (*op.methods, *op.reflected)}
     assert stubbed == installed
     assert all(callable(getattr(Tensor, name)) for name in installed)
+
+
+def test_axis_checks_do_not_depend_on_what_was_cached() -> None:
+    x = Tensor(np.ones((2, 3)))
+    x.sum(axis=1)
+    x.sum(axis=(1,))
+    for bad in (True, 1.0, (True,)):
+        with pytest.raises(TypeError, match="axis must be an int or a tuple of ints"):
+            x.sum(axis=bad)
+    with pytest.raises(TypeError, match="keepdims must be True or False"):
+        x.sum(axis=0, keepdims="no")
+
+
+def test_mean_over_an_empty_axis_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"mean over an empty axis of a tensor of shape \(0, 3\)"):
+        Tensor(np.ones((0, 3))).mean(axis=0)
+    assert Tensor(np.ones((0, 3))).sum(axis=0).data.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_copies_share_a_creation_number_and_backward_still_works() -> None:
+    import copy
+
+    x = Tensor(np.array([1.0, 2.0]))
+    twin = copy.copy(x)
+    (x * twin).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 2.0])
+    np.testing.assert_array_equal(twin.grad, [1.0, 2.0])
+
+
+def test_numpy_scalars_are_numbers_too() -> None:
+    x = Tensor(np.array([1.0, 2.0], dtype=np.float32))
+    assert (x * np.bool_(True)).dtype == np.float32
+    assert (x + np.float64(1.5)).dtype == np.float32  # a scalar takes the tensor's dtype
+
+
+def test_backward_on_a_constant_leaf_says_so() -> None:
+    with pytest.raises(RuntimeError, match="a leaf made with requires_grad=False"):
+        Tensor(1.0, requires_grad=False).backward()
+    assert Tensor(2.0).sum().op_text == "sum"

@@ -13,9 +13,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bench",
         help="measure the engine against the hand-written passes and torch (medians, ratios)",
-        description="Run benchmarks/bench.py: BN forward+backward at four sizes, per-op "
-        "overhead, a 100,000-op chain and peak memory, each measured side by side in this "
-        "process, with the ratios the engine is held to.",
+        description="Run benchmarks/bench.py from the source tree (it is not installed with "
+        "the package): BN forward+backward at four sizes in float64 and the two large ones in "
+        "float32, per-op overhead, a 100,000-op chain and peak memory, each measured side by "
+        "side in this process, with the ratios the engine is held to.",
+        epilog="exit status: 0 when it ran (the checks are reported, not enforced: timings on "
+        "a shared machine are noisy), 2 when it could not run.",
     )
     parser.add_argument("--quick", action="store_true", help="fewer rounds: under a minute")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")

@@ -62,6 +62,8 @@ def comparison_options(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError(f"{given} needs {missing} too: the backward reads the forward's cache")
     if not args.name.strip():
         raise ValueError("--name must not be empty")
+    if args.forward is None and args.name != "yours":
+        raise ValueError("--name names your layer's row: it needs --forward and --backward")
     user = None
     if args.forward is not None:
         from autograd_bn.userimpl import load_user_impl

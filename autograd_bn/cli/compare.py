@@ -22,7 +22,8 @@ check your own layer (cs231n signatures):
   backward(dout, cache) -> (dx, dgamma, dbeta)
   autograd-bn compare --forward layers.py:batchnorm_forward --backward layers.py:batchnorm_backward
 FILE.py paths are relative to the current directory; package.module:NAME imports a module.
-exit status: 0 all agree with autograd, 1 one disagrees, 2 usage error or broken implementation.
+exit status: 0 all agree with autograd; 1 one disagrees, or autograd disagrees with the
+numerical gradient (SUSPECT); 2 usage error or broken implementation.
 """
 
 

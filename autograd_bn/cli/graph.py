@@ -20,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the forward pass top-down in black, the backward pass bottom-up in red, each red "
         "edge labelled with the local derivative the gradient is multiplied by. Prints the "
         "path written.",
+        epilog="exit status: 0 written, 2 usage error or the file could not be written "
+        "(nothing is left behind).",
     )
     parser.add_argument(
         "-o", "--output", metavar="PATH",

@@ -15,8 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Walk Batch Normalisation's backward pass in the order the engine runs "
         "it. For every node: the gradient arriving there, and for each input the local "
         "derivative and the contribution sent along that edge; where the seed's staged "
-        "backward (d10, d8_3, … dx) has the same quantity, its name and max|engine − seed|. "
-        "Exit status 0 when every seed intermediate matches, 1 when one does not.",
+        "backward (d10, d8_3, … dx) has the same quantity, its name and max|engine − seed|.",
+        epilog="exit status: 0 every seed intermediate matches, 1 one does not, 2 usage error.",
     )
     parser.add_argument("--json", action="store_true",
                         help="print the trace as JSON (every value and gradient in full)")
