@@ -130,7 +130,7 @@ class Comparison:
                 "autograd": self.tolerance,
                 "numerical": self.numerical_tolerance,
                 "rule": "allclose: |a - ref| <= tol*|ref| + tol*scale, elementwise; "
-                        "tol = max(sqrt(eps), 10*reference_error)",
+                        "tol = max(sqrt(machine epsilon), 10*reference_error)",
                 "scale": {k: finite(v) for k, v in self.scales.items()},
                 "reference_error": finite(self.reference_error),
             },

@@ -28,16 +28,24 @@ def format_explain(report: dict[str, Any]) -> str:
         f"max {fmt(r['sum_x_minus_mean_max_abs'])}",
         f"     dv/dmu max {fmt(r['dv_dmean_max_abs'])};  S(x_hat) max "
         f"{fmt(r['sum_x_hat_max_abs'])}",
-        f"   That is rounding residue, of the order N·max|x|·eps = {fmt(r['rounding_scale'])}.",
-        f"2. The term itself is not small: max|dL_mu2| = {fmt(r['dL_mu2_max_abs'])}. "
-        "What reaches dx is its",
+        "   That is rounding residue, of the order N·max|x|·(machine epsilon) = "
+        f"{fmt(r['rounding_scale'])}.",
+        (f"2. The term itself is not small: max|dL_mu2| = {fmt(r['dL_mu2_max_abs'])}. "
+         if r["dL_mu2_max_abs"] > 0 else "2. Here max|dL_mu2| = 0 (x_hat is 0: one row). ")
+        + "What reaches dx is its",
         "   batch sum S(dL_mu2) = S(dx_scaled·x_hat)·S(x_hat), added to every row: max "
         f"{fmt(r['sum_dL_mu2_max_abs'])}.",
-        f"   (The chain rule's own term is S(dL_mu2)/N, max "
-        f"{fmt(r['chain_rule_term_max_abs'])}: the seed's code keeps it N = {n} times",
-        "   too large.)",
+    ]
+    if n > 1:
+        lines += [
+            f"   (The chain rule's own term is S(dL_mu2)/N, max "
+            f"{fmt(r['chain_rule_term_max_abs'])}: the seed's code keeps it N = {n} times",
+            "   too large.)",
+        ]
+    lines += [
         f"3. It moves dx by max|dx_with - dx_without| = "
-        f"{fmt(r['dx_with_minus_without_max_abs'])}, where max|dx| = {fmt(r['dx_max_abs'])}.",
+        f"{fmt(r['dx_with_minus_without_max_abs'])}, where max|dx| = {fmt(r['dx_max_abs'])}",
+        "   (not exactly the term's size: adding it to dx is itself rounded).",
         f"   Against autograd: with dL_mu2 rel error {fmt(r['with_vs_autograd_rel_error'])} "
         f"(max |diff| {fmt(r['with_vs_autograd_max_abs'])}), without "
         f"{fmt(r['without_vs_autograd_rel_error'])} "
@@ -54,7 +62,7 @@ def format_explain(report: dict[str, Any]) -> str:
             f"   {fmt(r['with_vs_numerical_rel_error'])}, without "
             f"{fmt(r['without_vs_numerical_rel_error'])} (they differ by {fmt(spread)}).",
         ]
-        if spread < 0.01 * num:
+        if spread <= 0.01 * num:
             lines.append("   That shared error is the numerical gradient's own; against it "
                          "the term cannot be seen.")
         else:

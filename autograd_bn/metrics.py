@@ -9,10 +9,11 @@ cancel (dx is 0 for N = 1 and nearly 0 for N = 2) only rounding noise is left, a
 relative error reads it as 1. A wrong formula is off by a fraction of ``scale`` itself.
 
 Below float64 the reference itself is inexact: for badly conditioned batches (``|x| ≫ σ``,
-where ``x − μ`` loses digits) float32 autograd can be off by more than √eps. So ``tol`` is raised
-to 10× autograd's own error, measured against the engine run in float64 on the same inputs
-(relative to ``scale``), whenever that is larger (`reference_error`). For float64 runs there is
-nothing more precise to measure against, and ``tol`` stays √eps.
+where ``x − μ`` loses digits) float32 autograd can be off by more than √ε (ε: the machine
+epsilon, not BN's). So ``tol`` is raised to 10× autograd's own error, measured against the
+engine run in float64 on the same inputs (relative to ``scale``), whenever that is larger
+(`reference_error`). For float64 runs there is nothing more precise to measure against, and
+``tol`` stays √ε.
 """
 
 from __future__ import annotations

@@ -116,7 +116,8 @@ def _legend(backward: bool, rankdir: str) -> str:
     rows = [f"forward {down} black"]
     if backward:
         rows.append(f'<FONT COLOR="{style.BACKWARD}">backward {up} red: '
-                    "d(input) += d(node) · label (the local derivative)</FONT>")
+                    "d(input) += d(node) · the local derivative, then .sum or ·ones "
+                    "where shown</FONT>")
     lines = "".join(f'<TR><TD COLSPAN="4">{row}</TD></TR>' for row in rows)
     return (f'<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3"><TR>{swatches}</TR>'
             f"{lines}</TABLE>>")
