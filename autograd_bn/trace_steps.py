@@ -59,7 +59,10 @@ class Edge:
 
     @property
     def text(self) -> str:
-        """The edge as the trace and the report write it: ``× 2·(3), Σ axis 0, spread``."""
+        """The edge as the trace and the report write it: ``× 2·(3), Σ axis 0, spread``; an edge
+        into a constant carries nothing, and says so."""
+        if self.contribution is None:
+            return "(a constant: nothing is sent)"
         return naming.edge_text(self.local_derivative, self.summed_axes, self.spread)
 
     def to_dict(self) -> dict[str, Any]:

@@ -18,7 +18,7 @@ PREVIEW_VALUES = 3
 def preview(array: np.ndarray | None, count: int = PREVIEW_VALUES) -> str:
     """The first ``count`` values of an array, flattened: ``[ 1.76e+00 -4.00e-01 …]``."""
     if array is None:
-        return "(no gradient: a constant)"
+        return ""
     flat = np.asarray(array, dtype=np.float64).ravel()
     shown = " ".join(f"{v:9.2e}" if v else f"{0:>9}" for v in flat[:count])
     return f"[{shown}{' …' if flat.size > count else ''}]"
