@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from typing import TYPE_CHECKING
 
@@ -53,15 +54,21 @@ def _pad(text: str, width: int, align: str = "<") -> str:
     return fill + text if align == ">" else text + fill
 
 
-def _row(*cells: str) -> str:
-    parts = [_pad(cell, width, align) for cell, (_, width, align) in zip(cells, _COLUMNS,
-                                                                        strict=True)]
+def _row(*cells: str, shape_width: int = 7) -> str:
+    """One line of the table; the shape column widens to the widest shape of the trace."""
+    widths = [shape_width if title == "shape" else width for title, width, _ in _COLUMNS]
+    parts = [_pad(cell, width, align)
+             for cell, width, (_, _, align) in zip(cells, widths, _COLUMNS, strict=True)]
     return " ".join(parts).rstrip()
 
 
 def format_trace(trace: Trace) -> str:
     """The trace as aligned text, within 100 columns."""
     n, d = trace.problem.shape
+    shapes = [shape_text(s.grad.shape) for s in trace.steps] + [
+        shape_text(e.contribution.shape) for s in trace.steps for e in s.edges
+        if e.contribution is not None]
+    row = functools.partial(_row, shape_width=max(7, *(len(s) for s in shapes)))
     lines = [
         "BN backward pass, node by node in the order the engine runs it",
         f"{problem_text(n, d, trace.problem.seed, trace.dtype)}, eps {trace.problem.eps:g}; "
@@ -70,19 +77,19 @@ def format_trace(trace: Trace) -> str:
         "input, its gradient × the local derivative (Σ: summed over broadcast axes; spread: copied",
         "to every row). seed: the seed's staged intermediate; Δ: max|engine − seed|.",
         "",
-        _row(*(title for title, _, _ in _COLUMNS)),
+        row(*(title for title, _, _ in _COLUMNS)),
     ]
     for step in trace.steps:
-        lines.append(_row(str(step.index), step.label, step.op, shape_text(step.grad.shape),
+        lines.append(row(str(step.index), step.label, step.op, shape_text(step.grad.shape),
                           preview(step.grad), *_seed_cells(step.seed)))
         if len(step.received_from) > 1:
             names = [_edge_name(trace, child, step.key) for child in step.received_from]
-            lines.append(_row("", "  = Σ received", "from " + ", ".join(step.received_from),
+            lines.append(row("", "  = Σ received", "from " + ", ".join(step.received_from),
                               "", " + ".join(names) + " (sum of the edges)",
                               "", format_number(step.sum_diff)))
         for edge in step.edges:
             shape = "" if edge.contribution is None else shape_text(edge.contribution.shape)
-            lines.append(_row("", f"  → {edge.parent_label}", edge.text, shape,
+            lines.append(row("", f"  → {edge.parent_label}", edge.text, shape,
                               preview(edge.contribution), *_seed_cells(edge.seed)))
     lines += ["", "The seed's staged backward in the engine's graph:", ""]
     lines.append(f"{'seed':<7}{'where the engine has the same values':<60}max Δ")

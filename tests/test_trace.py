@@ -186,3 +186,13 @@ def test_cli_trace_bad_flags_exit_2(argv: list[str], capsys: pytest.CaptureFixtu
     lines = captured.err.splitlines()
     assert captured.out == "" and len(lines) == 1, lines  # one line, no usage block
     assert lines[0].startswith("autograd-bn: error: ")
+
+
+def test_columns_stay_aligned_for_wide_shapes() -> None:
+    from autograd_bn.problem import make_problem
+    from autograd_bn.trace import trace_batchnorm
+
+    text = trace_batchnorm(make_problem(2, 1000, 0)).format_text()
+    rows = [line for line in text.splitlines() if "[" in line and "…]" in line]
+    starts = {line.index("[") for line in rows}
+    assert len(rows) > 10 and len(starts) == 1
