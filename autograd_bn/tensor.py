@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import itertools
-import operator
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +37,9 @@ class Tensor:
     backward pass), ``label`` (a name shown by the renderer and the trace, settable), ``op``
     (the name of the op that made it; None for a leaf), ``parents`` (its inputs, in order),
     ``params`` (the op's parameters, e.g. ``{"p": 2.0}`` for ``x ** 2``), ``requires_grad``.
+
+    A number on either side of an op becomes a constant node, shared by equal numbers of one
+    dtype (``(x * 2).parents[1] is (y * 2).parents[1]``); its data and label are read-only.
 
     Tensors are compared and hashed by identity, so they can be dictionary keys and set members:
     ``t == 0`` is False (compare ``t.data`` for values), and ``<`` is not defined.
@@ -118,6 +120,11 @@ class Tensor:
     def label(self, value: str | None) -> None:
         if value is not None and not isinstance(value, str):
             raise TypeError(f"label must be a string or None, got {type(value).__name__}")
+        if self._order == _SHARED:
+            raise AttributeError(
+                f"the constant {self.label} is shared by every graph that uses the number: "
+                f"to name it, use a Tensor({self.label}, requires_grad=False) of your own"
+            )
         self._label = value
 
     @property
@@ -200,17 +207,22 @@ class Tensor:
 
         A node is always made after its inputs, so the order of creation is a topological
         order: the nodes are found by an iterative walk (graphs of any depth work) and sorted
-        by when they were made. With ``requiring_grad=True`` only the nodes a backward pass
-        visits (those that require grad) are listed.
+        by when they were made, except that a number's constant (shared by every graph that
+        uses the number) comes just before its first user. With ``requiring_grad=True`` only
+        the nodes a backward pass visits (those that require grad) are listed.
         """
-        seen = {self}
+        place: dict[Tensor, float] = {self: self._order}  # where each node goes in the list
         stack = [self]
         while stack:
-            for parent in stack.pop().parents:
-                if parent not in seen and (parent.requires_grad or not requiring_grad):
-                    seen.add(parent)
+            node = stack.pop()
+            for parent in node.parents:
+                if parent._order == _SHARED:  # a shared number goes just before its first user
+                    if not requiring_grad:
+                        place[parent] = min(place.get(parent, node._order), node._order - 0.5)
+                elif parent not in place and (parent.requires_grad or not requiring_grad):
+                    place[parent] = parent._order
                     stack.append(parent)
-        return sorted(seen, key=_creation)
+        return sorted(place, key=place.__getitem__)  # (ties keep the order they were found in)
 
     # ---- backpropagation --------------------------------------------------------------------
 
@@ -327,11 +339,33 @@ def _node(
 
 
 def _constant(value: Any, dtype: np.dtype) -> Tensor:
-    """A Python number as a constant node of ``dtype`` (a float32 graph stays float32)."""
-    return _node(np.asarray(value, dtype), None, (), {}, False)
+    """A number as a constant node of ``dtype`` (a float32 graph stays float32).
+
+    Equal numbers share one node per dtype, as they are one value: ``x * 2 + y * 2`` has a
+    single constant 2, and a loop of ``y = y * 1.0001`` makes one constant, not one per turn
+    (a node costs time to build and keeps Python's cycle collector busy). Its data and label
+    are read-only, and `Tensor.nodes` lists it just before its first user in each graph,
+    whatever was built before. Zeros are not shared (``-0.0 == 0.0``, yet they differ).
+    """
+    key = (value, dtype)
+    node = _constants.get(key)
+    if node is None:
+        data = np.asarray(value, dtype)
+        data.flags.writeable = False
+        node = _node(data, None, (), {}, False)
+        if value != 0:
+            node._order = _SHARED
+            if len(_constants) >= _MAX_CONSTANTS:
+                _constants.clear()
+            _constants[key] = node
+    return node
 
 
-_creation = operator.attrgetter("_order")
+_constants: dict[tuple[Any, np.dtype], Tensor] = {}
+_MAX_CONSTANTS = 1024
+_SHARED = -1  # the creation number of every shared constant (made before any graph)
+
+
 
 
 def _binary_method(op: ops.Op, reflected: bool) -> Callable[[Tensor, Any], Tensor]:

@@ -152,6 +152,51 @@ def test_constants_get_no_gradient() -> None:
     np.testing.assert_array_equal(x.grad, c)
 
 
+def test_equal_numbers_share_one_read_only_constant_per_dtype() -> None:
+    x, y = Tensor([1.0, 2.0]), Tensor([3.0, 4.0])
+    two = (x * 2).parents[1]
+    assert (y * 2.0).parents[1] is two and (2 * y).parents[0] is two
+    assert (x * np.float64(2)).parents[1] is two
+    assert Tensor(np.float32([1.0])).__mul__(2).parents[1] is not two  # float32 has its own
+    assert (x * 3).parents[1] is not two
+    out = x * 2 + y * 2
+    assert [n.label for n in out.nodes()].count("2") == 1  # drawn once
+    with pytest.raises(ValueError, match="read-only"):
+        two.data[...] = 5
+    with pytest.raises(AttributeError, match=r"the constant 2 is shared by every graph that "
+                       r"uses the number: to name it, use a Tensor\(2, requires_grad=False\)"):
+        two.label = "two"
+    assert two.label == "2"
+
+
+def test_the_shared_constants_are_bounded() -> None:
+    from autograd_bn import tensor
+
+    x = Tensor([1.0])
+    for k in range(tensor._MAX_CONSTANTS + 10):
+        x + (k + 0.5)
+    assert 0 < len(tensor._constants) <= tensor._MAX_CONSTANTS
+
+
+def test_zeros_are_not_shared_as_their_signs_differ() -> None:
+    x = Tensor([1.0])
+    plus, minus = (x * 0.0).parents[1], (x * -0.0).parents[1]
+    assert plus is not minus and np.signbit(minus.data) and not np.signbit(plus.data)
+    assert (x * 0.0).parents[1] is not plus
+
+
+def test_a_shared_constant_is_listed_before_its_first_user_whatever_came_before() -> None:
+    a = Tensor(2.0, label="a")
+    late = (a * 7).sqrt()
+    early_use = Tensor(5.0) * 7  # built later, same shared constant
+    assert [n.label for n in late.nodes()][:2] == ["a", "7"]
+    assert [n.op for n in early_use.nodes()] == [None, None, "mul"]
+    both = late + early_use  # two users: the constant goes before the first of them
+    ordered = both.nodes()
+    seven = ordered.index(late.parents[0].parents[1])
+    assert seven == ordered.index(late.parents[0]) - 1
+
+
 def test_numbers_and_arrays_on_either_side() -> None:
     x = Tensor(np.array([1.0, 2.0, 4.0]))
     arr = np.array([2.0, 2.0, 2.0])
