@@ -8,7 +8,7 @@ to the input's shape), adding contributions that meet at the same node.
 
 from __future__ import annotations
 
-import heapq
+from heapq import heappop, heappush
 import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -40,7 +40,7 @@ def backpropagate(
     tiebreak = itertools.count()  # copy.copy(node) shares node's number: never compare nodes
     newest_first = [(-output._order, next(tiebreak), output)]
     while newest_first:
-        node = heapq.heappop(newest_first)[2]
+        node = heappop(newest_first)[2]
         g = pending.pop(node)
         if on_node is not None:
             on_node(node, g)
@@ -51,15 +51,11 @@ def backpropagate(
                 node.grad = np.asarray(node.grad + g)
             continue
         node.grad = g  # may be shared with another node, or a read-only broadcast view
-        inputs = [p.data for p in node.parents]
-        for i, parent in enumerate(node.parents):
-            if not parent.requires_grad:
-                continue
-            contribution = node._vjp(i, g, inputs)
+        for parent, contribution in node._contributions(g):
             before = pending.get(parent)
             if before is None:
                 pending[parent] = contribution
-                heapq.heappush(newest_first, (-parent._order, next(tiebreak), parent))
+                heappush(newest_first, (-parent._order, next(tiebreak), parent))
                 if contribution is not g and contribution.base is None:  # a new array
                     owned.add(parent)
             elif parent in owned:

@@ -278,22 +278,24 @@ class Tensor:
         """
         if self._op is None:
             raise ValueError("a leaf has no inputs to send a gradient to")
-        return self._vjp(i, grad, [p.data for p in self.parents])
+        inputs = [p.data for p in self.parents]
+        return ops.conform(self._op.vjps[i](grad, self.data, *inputs, **self.params), inputs[i])
 
-    def _vjp(self, i: int, grad: Array, inputs: list[Array]) -> Array:
-        parent = self.parents[i].data
-        vjp = self._op.vjps[i]  # type: ignore[union-attr]
-        params = self.params
-        contribution = vjp(grad, self.data, *inputs, **params) if params else vjp(
-            grad, self.data, *inputs)
-        if type(contribution) is not np.ndarray:  # a 0-d result comes back as a numpy scalar
-            contribution = np.asarray(contribution)
-        if contribution.shape != parent.shape:
-            contribution = ops.fit(contribution, parent.shape)
-        # (`is not` first: the same dtype object almost always, and cheaper than `!=`)
-        if contribution.dtype is not parent.dtype and contribution.dtype != parent.dtype:
-            contribution = contribution.astype(parent.dtype)
-        return contribution
+    def _contributions(self, grad: Array) -> list[tuple[Tensor, Array]]:
+        """What `vjp` gives for each parent that requires grad, all at once (backward's step)."""
+        vjps, out, params = self._op.vjps, self.data, self.params  # type: ignore[union-attr]
+        if len(vjps) == 1:
+            (a,) = self.parents
+            if not a.requires_grad:
+                return []
+            return [(a, _fitted(vjps[0](grad, out, a.data, **params), a.data))]
+        a, b = self.parents
+        result = []
+        if a.requires_grad:
+            result.append((a, _fitted(vjps[0](grad, out, a.data, b.data), a.data)))
+        if b.requires_grad:
+            result.append((b, _fitted(vjps[1](grad, out, a.data, b.data), b.data)))
+        return result
 
     def zero_grad(self) -> None:
         """Forget the gradients of this tensor and of every node below it."""
@@ -336,6 +338,14 @@ def _node(
     node.requires_grad = requires_grad
     node._order = next(_creation_order)
     return node
+
+
+def _fitted(contribution: Any, like: Array) -> Array:
+    """`ops.conform`, skipped when the contribution is already right (most often)."""
+    if type(contribution) is np.ndarray and contribution.dtype is like.dtype \
+            and contribution.shape == like.shape:
+        return contribution
+    return ops.conform(contribution, like)
 
 
 def _constant(value: Any, dtype: np.dtype) -> Tensor:
