@@ -8,9 +8,9 @@ to the input's shape), adding contributions that meet at the same node.
 
 from __future__ import annotations
 
-from heapq import heappop, heappush
 import itertools
 from collections.abc import Callable
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 import numpy as np

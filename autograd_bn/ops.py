@@ -91,25 +91,39 @@ def fit(grad: Array, shape: tuple[int, ...]) -> Array:
     """
     if grad.shape == shape:
         return grad
-    if grad.ndim >= len(shape):
-        axes = broadcast_axes(grad.shape, shape)
-        lead = grad.ndim - len(shape)
-        if axes and axes == tuple(range(lead)):  # only the leading axes: (N, D) to (D,)
-            summed = np.add.reduce(grad, axis=axes)
-            return summed if type(summed) is np.ndarray else np.asarray(summed)  # 0-d: array
-        if axes:
-            grad = np.add.reduce(grad, axis=axes, keepdims=True)
-            if lead:
-                grad = grad.reshape(grad.shape[lead:])
-            if grad.shape == shape:
-                return grad
+    axes, keepdims, summed_shape, spread = _fit_plan(grad.shape, shape)
+    if axes:
+        grad = np.add.reduce(grad, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
+        if type(grad) is not np.ndarray:  # a sum down to 0-d comes back as a numpy scalar
+            grad = np.asarray(grad)
+        if summed_shape is not None:
+            grad = grad.reshape(summed_shape)
+        if not spread:
+            return grad
     if math.prod(shape) >= _SPREAD_AS_VIEW_FROM:
         # a read-only view: no copy of a large array. Making one costs about 2 µs of Python,
         # so small gradients are copied instead.
         return np.broadcast_to(grad, shape)
-    spread = np.empty(shape, grad.dtype)
-    spread[...] = grad
-    return spread
+    spread_out = np.empty(shape, grad.dtype)
+    spread_out[...] = grad
+    return spread_out
+
+
+@functools.lru_cache(maxsize=4096)
+def _fit_plan(
+    grad_shape: tuple[int, ...], shape: tuple[int, ...]
+) -> tuple[tuple[int, ...], bool, tuple[int, ...] | None, bool]:
+    """How `fit` takes a gradient of ``grad_shape`` to ``shape``, worked out once per pair:
+    the axes to sum, whether the sum keeps them as 1s, the shape to reshape the sum to (None:
+    none needed), and whether what is left must still be spread out to ``shape``."""
+    axes = broadcast_axes(grad_shape, shape)
+    lead = len(grad_shape) - len(shape)
+    if not axes:  # nothing to sum: a reduction's gradient, to spread out
+        return (), False, None, True
+    if axes == tuple(range(lead)):  # only axes numpy added in front: the sum drops them
+        return axes, False, None, grad_shape[lead:] != shape
+    kept = tuple(1 if i in axes else n for i, n in enumerate(grad_shape))[lead:]
+    return axes, True, kept if lead else None, kept != shape
 
 
 def conform(contribution: Any, like: Array) -> Array:
