@@ -71,9 +71,14 @@ def check_inputs(
             is not of shape ``(D,)``, an array holds a NaN or an infinity (in the working
             dtype), or ``eps`` is not a finite number > 0 (also in the working dtype).
     """
-    arrays = [as_float_array(a, n) for a, n in ((x, "x"), (gamma, "gamma"), (beta, "beta"))]
-    dtype = np.result_type(*arrays)
-    x_arr, gamma_arr, beta_arr = (a.astype(dtype, copy=False) for a in arrays)
+    x_arr = as_float_array(x, "x")
+    gamma_arr = as_float_array(gamma, "gamma")
+    beta_arr = as_float_array(beta, "beta")
+    dtype = x_arr.dtype
+    if gamma_arr.dtype != dtype or beta_arr.dtype != dtype:
+        dtype = np.result_type(x_arr, gamma_arr, beta_arr)
+        x_arr, gamma_arr, beta_arr = (a.astype(dtype, copy=False)
+                                      for a in (x_arr, gamma_arr, beta_arr))
 
     if x_arr.ndim != 2:
         raise ValueError(f"x must be 2-D (N, D), got shape {x_arr.shape}")
@@ -85,12 +90,13 @@ def check_inputs(
     for name, arr in (("gamma", gamma_arr), ("beta", beta_arr)):
         if arr.shape != (d,):
             raise ValueError(f"{name} must have shape (D,) = ({d},), got shape {arr.shape}")
-    for name, arr in (("x", x_arr), ("gamma", gamma_arr), ("beta", beta_arr)):
-        check_finite(arr, name)
+    check_finite(x_arr, "x")
+    check_finite(gamma_arr, "gamma")
+    check_finite(beta_arr, "beta")
 
-    if not isinstance(eps, Real) or isinstance(eps, bool):
+    if type(eps) is not float and (not isinstance(eps, Real) or isinstance(eps, bool)):
         raise TypeError(f"eps must be a real number, got {type(eps).__name__} {eps!r}")
-    if not (np.isfinite(eps) and eps > 0):
+    if not (_is_finite(eps) and eps > 0):
         raise ValueError(f"eps must be a finite number > 0, got eps={eps!r}")
     if dtype != np.float64:  # a Python float is a float64 already: only narrower types can fail
         with np.errstate(over="ignore", under="ignore"):
@@ -98,6 +104,13 @@ def check_inputs(
         if not (np.isfinite(eps_working) and eps_working > 0):
             raise ValueError(f"eps={eps!r} is not a finite number > 0 in {dtype}")
     return x_arr, gamma_arr, beta_arr, float(eps)
+
+
+def _is_finite(number: Real) -> bool:
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def check_dout(dout: ArrayLike, x: np.ndarray) -> np.ndarray:
