@@ -106,7 +106,7 @@ def check_inputs(
     return x_arr, gamma_arr, beta_arr, float(eps)
 
 
-def _is_finite(number: Real) -> bool:
+def _is_finite(number: float) -> bool:
     try:
         return math.isfinite(number)
     except OverflowError:  # an int too large for a float
