@@ -180,12 +180,13 @@ def _reduction_params(
     if dtype is not None or out is not None:
         raise TypeError("a Tensor reduction takes no dtype= or out=: it keeps the tensor's dtype "
                         "and returns a new node")
-    if not isinstance(keepdims, (bool, np.bool_)):
+    if keepdims is not False and keepdims is not True and not isinstance(keepdims, np.bool_):
         raise TypeError(f"keepdims must be True or False, got {keepdims!r}")
-    items = axis if isinstance(axis, tuple) else (axis,)
-    if axis is not None and not all(_is_int(ax) for ax in items):
-        # checked here, not in the cached layout: 1 == 1.0 == True as cache keys
-        raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
+    if axis is not None and type(axis) is not int:  # (an int, the common case, is fine)
+        items = axis if isinstance(axis, tuple) else (axis,)
+        if not all(_is_int(ax) for ax in items):
+            # checked here, not in the cached layout: 1 == 1.0 == True as cache keys
+            raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
     axes, n, kept = _reduction_layout(a.shape, axis)
     return {"axis": axes, "keepdims": bool(keepdims), "n": n, "kept_shape": kept}
 
