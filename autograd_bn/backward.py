@@ -60,6 +60,10 @@ def backpropagate(
                     owned.add(parent)
             elif parent in owned:
                 before += contribution
+            elif contribution is not g and contribution.base is None:  # a new array: add
+                contribution += before  # into it rather than make another
+                pending[parent] = contribution
+                owned.add(parent)
             else:
                 pending[parent] = np.asarray(before + contribution)
                 owned.add(parent)
