@@ -19,6 +19,7 @@ An `Op` is a row of a table. For an op ``out = f(a, b)``:
 * ``params``, for ops with settings rather than a second operand (``x ** p``, ``x.sum(axis)``),
   checks the method's arguments against the input and returns the op's parameters.
 
+An op takes one input or two (`Op` checks it); only a one-input op has settings.
 Adding an op means adding one `Op(...)` here: `Tensor` picks up its methods automatically.
 """
 
@@ -49,6 +50,16 @@ class Op:
     methods: tuple[str, ...] = ()
     reflected: tuple[str, ...] = field(default=())
     params: Callable[..., dict[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.vjps) not in (1, 2):
+            raise ValueError(f"op {self.name!r} has {len(self.vjps)} inputs: an op takes one "
+                             "or two (a Tensor keeps at most two parents)")
+        if len(self.derivatives) != len(self.vjps):
+            raise ValueError(f"op {self.name!r} needs one derivative text per input: "
+                             f"{len(self.vjps)} VJPs, {len(self.derivatives)} texts")
+        if self.params is not None and len(self.vjps) != 1:
+            raise ValueError(f"op {self.name!r}: only a one-input op takes settings (params)")
 
     @property
     def arity(self) -> int:

@@ -47,7 +47,11 @@ class Tensor:
     array to both inputs); copy one before writing into it. Leaf gradients are never shared.
     """
 
-    __slots__ = ("data", "grad", "_label", "_op", "parents", "params", "requires_grad", "_order")
+    # A node's inputs are kept in two slots, not in a tuple: ops take one input or two, and
+    # one object per node instead of two halves the work of Python's cycle collector while a
+    # large graph is built. `parents` gives them as a tuple.
+    __slots__ = ("data", "grad", "_label", "_op", "_a", "_b", "params", "requires_grad",
+                 "_order")
     __array_ufunc__ = None  # ndarray + Tensor defers to Tensor.__radd__ instead of looping
 
     if TYPE_CHECKING:
@@ -79,7 +83,8 @@ class Tensor:
         self.grad: Array | None = None
         self._label = label
         self._op: ops.Op | None = None
-        self.parents: tuple[Tensor, ...] = ()
+        self._a: Tensor | None = None
+        self._b: Tensor | None = None
         self.params: dict[str, Any] = {}
         self.requires_grad = requires_grad
         self._order = next(_creation_order)
@@ -126,6 +131,14 @@ class Tensor:
                 f"to name it, use a Tensor({self.label}, requires_grad=False) of your own"
             )
         self._label = value
+
+    @property
+    def parents(self) -> tuple[Tensor, ...]:
+        """The tensors this one was made from, in order: ``(a,)`` or ``(a, b)``; ``()`` for a
+        leaf."""
+        if self._b is not None:
+            return (self._a, self._b)  # type: ignore[return-value]
+        return () if self._a is None else (self._a,)
 
     @property
     def op(self) -> str | None:
@@ -283,18 +296,19 @@ class Tensor:
 
     def _contributions(self, grad: Array) -> list[tuple[Tensor, Array]]:
         """What `vjp` gives for each parent that requires grad, all at once (backward's step)."""
-        vjps, out, params = self._op.vjps, self.data, self.params  # type: ignore[union-attr]
-        if len(vjps) == 1:
-            (a,) = self.parents
-            if not a.requires_grad:
-                return []
-            return [(a, _fitted(vjps[0](grad, out, a.data, **params), a.data))]
-        a, b = self.parents
+        op: ops.Op = self._op  # type: ignore[assignment]  # (a leaf is never asked)
+        a: Tensor = self._a  # type: ignore[assignment]
+        b, out = self._b, self.data
         result = []
-        if a.requires_grad:
-            result.append((a, _fitted(vjps[0](grad, out, a.data, b.data), a.data)))
-        if b.requires_grad:
-            result.append((b, _fitted(vjps[1](grad, out, a.data, b.data), b.data)))
+        if b is None:  # one input, and maybe settings (the axis of a sum, the p of a ** p)
+            if a.requires_grad:
+                result.append((a, _fitted(op.vjps[0](grad, out, a.data, **self.params), a.data)))
+        else:
+            a_data, b_data = a.data, b.data
+            if a.requires_grad:
+                result.append((a, _fitted(op.vjps[0](grad, out, a_data, b_data), a_data)))
+            if b.requires_grad:
+                result.append((b, _fitted(op.vjps[1](grad, out, a_data, b_data), b_data)))
         return result
 
     def zero_grad(self) -> None:
@@ -322,7 +336,8 @@ class Tensor:
 def _node(
     data: Any,
     op: ops.Op | None,
-    parents: tuple[Tensor, ...],
+    a: Tensor | None,
+    b: Tensor | None,
     params: dict[str, Any],
     requires_grad: bool,
 ) -> Tensor:
@@ -333,7 +348,8 @@ def _node(
     node.grad = None
     node._label = None
     node._op = op
-    node.parents = parents
+    node._a = a
+    node._b = b
     node.params = params
     node.requires_grad = requires_grad
     node._order = next(_creation_order)
@@ -362,7 +378,7 @@ def _constant(value: Any, dtype: np.dtype) -> Tensor:
     if node is None:
         data = np.asarray(value, dtype)
         data.flags.writeable = False
-        node = _node(data, None, (), {}, False)
+        node = _node(data, None, None, None, {}, False)
         if value != 0:
             node._order = _SHARED
             if len(_constants) >= _MAX_CONSTANTS:
@@ -387,7 +403,7 @@ def _binary_method(op: ops.Op, reflected: bool) -> Callable[[Tensor, Any], Tenso
             other = (_constant(other, self.data.dtype) if isinstance(other, _NUMBER)
                      else self._lift(other))
         a, b = (other, self) if reflected else (self, other)
-        return _node(forward(a.data, b.data), op, (a, b), {},
+        return _node(forward(a.data, b.data), op, a, b, {},
                             a.requires_grad or b.requires_grad)
 
     return method
@@ -398,7 +414,7 @@ def _unary_method(op: ops.Op) -> Callable[..., Tensor]:
     if op.params is None:
 
         def method(self: Tensor) -> Tensor:
-            return _node(forward(self.data), op, (self,), {}, self.requires_grad)
+            return _node(forward(self.data), op, self, None, {}, self.requires_grad)
 
         return method
 
@@ -406,7 +422,7 @@ def _unary_method(op: ops.Op) -> Callable[..., Tensor]:
 
     def method_with_params(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         params = make_params(self, *args, **kwargs)
-        return _node(forward(self.data, **params), op, (self,), params,
+        return _node(forward(self.data, **params), op, self, None, params,
                             self.requires_grad)
 
     return method_with_params

@@ -387,7 +387,7 @@ def test_gradcheck_reports_a_wrong_gradient() -> None:
         # a hand-made node whose vjp is off by a factor: build with a broken op
         broken = ops.Op("broken", forward=lambda a: a, vjps=(lambda g, out, a: 2 * g,),
                         derivatives=("2",))
-        return _node(broken.forward(y.data), broken, (y,), {}, True)
+        return _node(broken.forward(y.data), broken, y, None, {}, True)
 
     result = gradcheck(wrong, np.array([1.0, 2.0]))
     assert not result.passed and not result
@@ -510,3 +510,24 @@ def test_backward_on_a_constant_leaf_says_so() -> None:
     with pytest.raises(RuntimeError, match="a leaf made with requires_grad=False"):
         Tensor(1.0, requires_grad=False).backward()
     assert Tensor(2.0).sum().op_text == "sum"
+
+
+def test_an_op_takes_one_input_or_two_and_only_a_unary_op_has_settings() -> None:
+    def vjp(g: np.ndarray, out: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
+        return g
+
+    with pytest.raises(ValueError, match="op 'fma' has 3 inputs: an op takes one or two"):
+        ops.Op("fma", forward=lambda a, b, c: a * b + c, vjps=(vjp, vjp, vjp),
+               derivatives=("{b}", "{a}", "1"))
+    with pytest.raises(ValueError, match="op 'twice' needs one derivative text per input: "
+                                         "1 VJPs, 2 texts"):
+        ops.Op("twice", forward=lambda a: 2 * a, vjps=(vjp,), derivatives=("2", "2"))
+    with pytest.raises(ValueError, match="op 'scaled': only a one-input op takes settings"):
+        ops.Op("scaled", forward=lambda a, b, k: k * a * b, vjps=(vjp, vjp),
+               derivatives=("{b}", "{a}"), params=lambda a, b, k: {"k": k})
+
+
+def test_parents_are_the_inputs_in_order() -> None:
+    x, y = Tensor([1.0], label="x"), Tensor([2.0], label="y")
+    assert x.parents == () and (-x).parents == (x,) and (x * y).parents == (x, y)
+    assert (y - x).parents == (y, x) and (x.sum()).parents == (x,)
