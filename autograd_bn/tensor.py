@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import itertools
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,6 +23,7 @@ Array = np.ndarray
 _NUMBER = (int, float, np.integer, np.floating, np.bool_)
 Operand = Any  # a Tensor, an ndarray (or list) or a number: see `Tensor._lift`
 _creation_order = itertools.count()  # every node's number: parents are always made first
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})  # the params of an op without settings
 
 
 class Tensor:
@@ -36,7 +38,8 @@ class Tensor:
     Attributes: ``data`` (ndarray), ``grad`` (ndarray of ``data``'s shape, or None before a
     backward pass), ``label`` (a name shown by the renderer and the trace, settable), ``op``
     (the name of the op that made it; None for a leaf), ``parents`` (its inputs, in order),
-    ``params`` (the op's parameters, e.g. ``{"p": 2.0}`` for ``x ** 2``), ``requires_grad``.
+    ``params`` (the op's parameters, e.g. ``{"p": 2.0}`` for ``x ** 2``; not to be changed),
+    ``requires_grad``.
 
     A number on either side of an op becomes a constant node, shared by equal numbers of one
     dtype (``(x * 2).parents[1] is (y * 2).parents[1]``); its data and label are read-only.
@@ -85,7 +88,7 @@ class Tensor:
         self._op: ops.Op | None = None
         self._a: Tensor | None = None
         self._b: Tensor | None = None
-        self.params: dict[str, Any] = {}
+        self.params: Mapping[str, Any] = _NO_PARAMS
         self.requires_grad = requires_grad
         self._order = next(_creation_order)
 
@@ -338,7 +341,7 @@ def _node(
     op: ops.Op | None,
     a: Tensor | None,
     b: Tensor | None,
-    params: dict[str, Any],
+    params: Mapping[str, Any],
     requires_grad: bool,
 ) -> Tensor:
     """A new node, without `Tensor.__init__`'s checks: the engine's own fast constructor."""
@@ -378,7 +381,7 @@ def _constant(value: Any, dtype: np.dtype) -> Tensor:
     if node is None:
         data = np.asarray(value, dtype)
         data.flags.writeable = False
-        node = _node(data, None, None, None, {}, False)
+        node = _node(data, None, None, None, _NO_PARAMS, False)
         if value != 0:
             node._order = _SHARED
             if len(_constants) >= _MAX_CONSTANTS:
@@ -403,7 +406,7 @@ def _binary_method(op: ops.Op, reflected: bool) -> Callable[[Tensor, Any], Tenso
             other = (_constant(other, self.data.dtype) if isinstance(other, _NUMBER)
                      else self._lift(other))
         a, b = (other, self) if reflected else (self, other)
-        return _node(forward(a.data, b.data), op, a, b, {},
+        return _node(forward(a.data, b.data), op, a, b, _NO_PARAMS,
                             a.requires_grad or b.requires_grad)
 
     return method
@@ -414,7 +417,7 @@ def _unary_method(op: ops.Op) -> Callable[..., Tensor]:
     if op.params is None:
 
         def method(self: Tensor) -> Tensor:
-            return _node(forward(self.data), op, self, None, {}, self.requires_grad)
+            return _node(forward(self.data), op, self, None, _NO_PARAMS, self.requires_grad)
 
         return method
 
