@@ -28,8 +28,9 @@ from __future__ import annotations
 import functools
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,7 @@ class Op:
     derivatives: tuple[Description, ...]
     methods: tuple[str, ...] = ()
     reflected: tuple[str, ...] = field(default=())
-    params: Callable[..., dict[str, Any]] | None = None
+    params: Callable[..., Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if len(self.vjps) not in (1, 2):
@@ -137,21 +138,6 @@ def _fit_plan(
     return axes, True, kept if lead else None, kept != shape
 
 
-def conform(contribution: Any, like: Array) -> Array:
-    """A VJP's result as an ndarray of ``like``'s shape (by `fit`) and dtype.
-
-    (A 0-d result comes back from numpy as a scalar, and a float64 operand makes a float32
-    input's contribution float64.)
-    """
-    if type(contribution) is not np.ndarray:
-        contribution = np.asarray(contribution)
-    if contribution.shape != like.shape:
-        contribution = fit(contribution, like.shape)
-    if contribution.dtype != like.dtype:
-        contribution = contribution.astype(like.dtype)
-    return contribution
-
-
 _SPREAD_AS_VIEW_FROM = 8192
 """Spread a gradient as a view, not a copy, from this many elements up."""
 
@@ -186,7 +172,7 @@ def _reduction_params(
     *,
     dtype: Any = None,
     out: Any = None,
-) -> dict[str, Any]:
+) -> Mapping[str, Any]:
     # numpy's np.sum(t) and np.mean(t) call t.sum(axis=..., dtype=None, out=None)
     if dtype is not None or out is not None:
         raise TypeError("a Tensor reduction takes no dtype= or out=: it keeps the tensor's dtype "
@@ -198,11 +184,10 @@ def _reduction_params(
         if not all(_is_int(ax) for ax in items):
             # checked here, not in the cached layout: 1 == 1.0 == True as cache keys
             raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
-    axes, n, kept = _reduction_layout(a.shape, axis)
-    return {"axis": axes, "keepdims": bool(keepdims), "n": n, "kept_shape": kept}
+    return _reduction_layout(a.shape, axis, bool(keepdims))
 
 
-def _mean_params(a: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+def _mean_params(a: Any, *args: Any, **kwargs: Any) -> Mapping[str, Any]:
     params = _reduction_params(a, *args, **kwargs)
     if params["n"] == 0:
         raise ValueError(f"mean over an empty axis of a tensor of shape {a.shape}: "
@@ -215,15 +200,14 @@ def _is_int(value: Any) -> bool:
 
 
 @functools.lru_cache(maxsize=1024)
-def _reduction_layout(
-    shape: tuple[int, ...], axis: Any
-) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
-    """The reduced axes, how many elements each result sums, and the result's shape with the
-    reduced axes kept as 1s (how the gradient is spread back out)."""
+def _reduction_layout(shape: tuple[int, ...], axis: Any, keepdims: bool) -> Mapping[str, Any]:
+    """A reduction's parameters, worked out once per shape and axis (and shared, read-only):
+    the reduced axes, whether they are kept, how many elements each result sums, and the
+    result's shape with the reduced axes kept as 1s (how the gradient is spread back out)."""
     axes = normalize_axis(axis, len(shape))
     n = math.prod(shape[ax] for ax in axes)
     kept = tuple(1 if i in axes else size for i, size in enumerate(shape))
-    return axes, n, kept
+    return MappingProxyType({"axis": axes, "keepdims": keepdims, "n": n, "kept_shape": kept})
 
 
 def _power_params(a: Any, p: Any) -> dict[str, Any]:

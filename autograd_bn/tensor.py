@@ -295,7 +295,7 @@ class Tensor:
         if self._op is None:
             raise ValueError("a leaf has no inputs to send a gradient to")
         inputs = [p.data for p in self.parents]
-        return ops.conform(self._op.vjps[i](grad, self.data, *inputs, **self.params), inputs[i])
+        return _fitted(self._op.vjps[i](grad, self.data, *inputs, **self.params), inputs[i])
 
     def _contributions(self, grad: Array) -> list[tuple[Tensor, Array]]:
         """What `vjp` gives for each parent that requires grad, all at once (backward's step)."""
@@ -360,11 +360,18 @@ def _node(
 
 
 def _fitted(contribution: Any, like: Array) -> Array:
-    """`ops.conform`, skipped when the contribution is already right (most often)."""
-    if type(contribution) is np.ndarray and contribution.dtype is like.dtype \
-            and contribution.shape == like.shape:
-        return contribution
-    return ops.conform(contribution, like)
+    """A VJP's result as an ndarray of ``like``'s shape (by `ops.fit`) and dtype.
+
+    (A 0-d result comes back from numpy as a scalar, and a float64 operand makes a float32
+    input's contribution float64.)
+    """
+    if type(contribution) is not np.ndarray:
+        contribution = np.asarray(contribution)
+    if contribution.shape != like.shape:
+        contribution = ops.fit(contribution, like.shape)
+    if contribution.dtype is not like.dtype and contribution.dtype != like.dtype:
+        contribution = contribution.astype(like.dtype)
+    return contribution
 
 
 def _constant(value: Any, dtype: np.dtype) -> Tensor:
