@@ -30,7 +30,6 @@ import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -172,8 +171,28 @@ def _reduction_params(
     *,
     dtype: Any = None,
     out: Any = None,
-) -> Mapping[str, Any]:
+) -> dict[str, Any]:
     # numpy's np.sum(t) and np.mean(t) call t.sum(axis=..., dtype=None, out=None)
+    return {**_checked_layout(a, axis, keepdims, dtype, out)}  # a copy: the node's own
+
+
+def _mean_params(
+    a: Any,
+    axis: int | tuple[int, ...] | None = None,
+    keepdims: bool = False,
+    *,
+    dtype: Any = None,
+    out: Any = None,
+) -> dict[str, Any]:
+    layout = _checked_layout(a, axis, keepdims, dtype, out)
+    if layout["n"] == 0:
+        raise ValueError(f"mean over an empty axis of a tensor of shape {a.shape}: "
+                         "it has no elements to average")
+    return {**layout}
+
+
+def _checked_layout(a: Any, axis: Any, keepdims: Any, dtype: Any, out: Any) -> dict[str, Any]:
+    """The arguments of ``.sum()`` / ``.mean()`` checked, and their `_reduction_layout`."""
     if dtype is not None or out is not None:
         raise TypeError("a Tensor reduction takes no dtype= or out=: it keeps the tensor's dtype "
                         "and returns a new node")
@@ -187,27 +206,19 @@ def _reduction_params(
     return _reduction_layout(a.shape, axis, bool(keepdims))
 
 
-def _mean_params(a: Any, *args: Any, **kwargs: Any) -> Mapping[str, Any]:
-    params = _reduction_params(a, *args, **kwargs)
-    if params["n"] == 0:
-        raise ValueError(f"mean over an empty axis of a tensor of shape {a.shape}: "
-                         "it has no elements to average")
-    return params
-
-
 def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 @functools.lru_cache(maxsize=1024)
-def _reduction_layout(shape: tuple[int, ...], axis: Any, keepdims: bool) -> Mapping[str, Any]:
-    """A reduction's parameters, worked out once per shape and axis (and shared, read-only):
-    the reduced axes, whether they are kept, how many elements each result sums, and the
-    result's shape with the reduced axes kept as 1s (how the gradient is spread back out)."""
+def _reduction_layout(shape: tuple[int, ...], axis: Any, keepdims: bool) -> dict[str, Any]:
+    """A reduction's parameters, worked out once per shape and axis: the reduced axes, whether
+    they are kept, how many elements each result sums, and the result's shape with the
+    reduced axes kept as 1s (how the gradient is spread back out)."""
     axes = normalize_axis(axis, len(shape))
     n = math.prod(shape[ax] for ax in axes)
     kept = tuple(1 if i in axes else size for i, size in enumerate(shape))
-    return MappingProxyType({"axis": axes, "keepdims": keepdims, "n": n, "kept_shape": kept})
+    return {"axis": axes, "keepdims": keepdims, "n": n, "kept_shape": kept}
 
 
 def _power_params(a: Any, p: Any) -> dict[str, Any]:

@@ -305,7 +305,11 @@ class Tensor:
         result = []
         if b is None:  # one input, and maybe settings (the axis of a sum, the p of a ** p)
             if a.requires_grad:
-                result.append((a, _fitted(op.vjps[0](grad, out, a.data, **self.params), a.data)))
+                params = self.params  # (no ** for none: unpacking even an empty mapping costs)
+                vjp = op.vjps[0]
+                contribution = vjp(grad, out, a.data, **params) if params else vjp(
+                    grad, out, a.data)
+                result.append((a, _fitted(contribution, a.data)))
         else:
             a_data, b_data = a.data, b.data
             if a.requires_grad:
