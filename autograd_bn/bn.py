@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from autograd_bn.inputs import check_inputs
-from autograd_bn.tensor import Tensor
+from autograd_bn.tensor import Tensor, _constant_node
 
 SEED_LABELS = {
     1: "(1) x", 2: "(2) mean", 3: "(3) x − mean", 4: "(4) (3)²", 5: "(5) var",
@@ -47,7 +47,7 @@ def _leaf(given: Any, checked: np.ndarray, number: int) -> Tensor:
                 "pass x, gamma and beta in one dtype (a Tensor is not converted)"
             )
         if given.label is None:
-            given.label = SEED_LABELS[number]
+            given._label = SEED_LABELS[number]
         return given
     return Tensor(checked, label=SEED_LABELS[number])
 
@@ -68,14 +68,15 @@ def batchnorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> Tensor:
     x = _leaf(x, x_arr, 1)
     gamma = _leaf(gamma, gamma_arr, 9)
     beta = _leaf(beta, beta_arr, 11)
-    epsilon = Tensor(np.asarray(eps, dtype=x_arr.dtype), label="ε", requires_grad=False)
+    epsilon = _constant_node(np.asarray(eps, dtype=x_arr.dtype))
+    epsilon._label = "ε"
 
     mean = _label(x.mean(axis=0), 2)
     centred = _label(x - mean, 3)
     squared = _label(centred**2, 4)
     var = _label(squared.mean(axis=0), 5)
     shifted = var + epsilon
-    shifted.label = "(5)+ε"
+    shifted._label = "(5)+ε"
     std = _label(shifted.sqrt(), 6)
     inv_std = _label(std.reciprocal(), 7)
     x_hat = _label(centred * inv_std, 8)
@@ -84,5 +85,5 @@ def batchnorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> Tensor:
 
 
 def _label(t: Tensor, number: int) -> Tensor:
-    t.label = SEED_LABELS[number]
+    t._label = SEED_LABELS[number]  # (the setter's checks are for users: these are fine)
     return t

@@ -378,6 +378,11 @@ def _fitted(contribution: Any, like: Array) -> Array:
     return contribution
 
 
+def _constant_node(data: Array) -> Tensor:
+    """A leaf that requires no grad, made without `Tensor.__init__`'s checks."""
+    return _node(data, None, None, None, _NO_PARAMS, False)
+
+
 def _constant(value: Any, dtype: np.dtype) -> Tensor:
     """A number as a constant node of ``dtype`` (a float32 graph stays float32).
 
@@ -392,7 +397,7 @@ def _constant(value: Any, dtype: np.dtype) -> Tensor:
     if node is None:
         data = np.asarray(value, dtype)
         data.flags.writeable = False
-        node = _node(data, None, None, None, _NO_PARAMS, False)
+        node = _constant_node(data)
         if value != 0:
             node._order = _SHARED
             if len(_constants) >= _MAX_CONSTANTS:
