@@ -40,13 +40,13 @@ def _array(value: Any) -> Any:
 def _leaf(given: Any, checked: np.ndarray, number: int) -> Tensor:
     """The caller's Tensor (labelled if it had no label), or a new leaf for an array."""
     if isinstance(given, Tensor):
-        if given.dtype != checked.dtype:
+        if given.data.dtype != checked.dtype:
             name = {1: "x", 9: "gamma", 11: "beta"}[number]
             raise TypeError(
                 f"{name} is a {given.dtype} Tensor but the inputs together are {checked.dtype}: "
                 "pass x, gamma and beta in one dtype (a Tensor is not converted)"
             )
-        if given.label is None:
+        if given._label is None:
             given._label = SEED_LABELS[number]
         return given
     return Tensor(checked, label=SEED_LABELS[number])

@@ -267,13 +267,13 @@ class Tensor:
             grad = np.ones_like(self.data)
         else:
             grad = as_float_array(grad, "grad")
-            if grad.shape != self.shape:
+            if grad.shape != self.data.shape:
                 raise ValueError(
                     f"grad has shape {grad.shape} but the tensor has shape {self.shape}: "
                     "they must be equal"
                 )
             # The output's .grad is the caller's array, seen read-only (not copied).
-            grad = grad.astype(self.dtype, copy=False).view()
+            grad = grad.astype(self.data.dtype, copy=False).view()
             grad.flags.writeable = False
 
         # Backward makes no reference cycles, so the cycle collector has nothing to find here;
