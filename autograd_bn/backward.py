@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from autograd_bn.ops import conform
+
 if TYPE_CHECKING:
     from autograd_bn.tensor import Tensor
 
@@ -39,31 +41,49 @@ def backpropagate(
     owned: set[Tensor] = set()
     tiebreak = itertools.count()  # copy.copy(node) shares node's number: never compare nodes
     newest_first = [(-output._order, next(tiebreak), output)]
+
+    def send(parent: Tensor, contribution: Array, g: Array) -> None:
+        """Add what a node with gradient ``g`` sends along one edge to ``parent``'s sum."""
+        contribution = conform(contribution, parent.data)
+        before = pending.get(parent)
+        if before is None:  # the first contribution: parent is now waiting for its turn
+            pending[parent] = contribution
+            heappush(newest_first, (-parent._order, next(tiebreak), parent))
+            if contribution is not g and contribution.base is None:  # a new array
+                owned.add(parent)
+        elif parent in owned:
+            before += contribution
+        elif contribution is not g and contribution.base is None:  # a new array: add
+            contribution += before  # into it rather than make another
+            pending[parent] = contribution
+            owned.add(parent)
+        else:
+            pending[parent] = np.asarray(before + contribution)
+            owned.add(parent)
+
     while newest_first:
         node = heappop(newest_first)[2]
         g = pending.pop(node)
         if on_node is not None:
             on_node(node, g)
-        if node._op is None:  # a leaf: accumulate over calls, in an array nobody else holds
+        op = node._op
+        if op is None:  # a leaf: accumulate over calls, in an array nobody else holds
             if node.grad is None:
                 node.grad = g if node in owned else np.array(g)
             else:  # asarray: a 0-d sum comes back as a numpy scalar
                 node.grad = np.asarray(node.grad + g)
             continue
         node.grad = g  # may be shared with another node, or a read-only broadcast view
-        for parent, contribution in node._contributions(g):
-            before = pending.get(parent)
-            if before is None:
-                pending[parent] = contribution
-                heappush(newest_first, (-parent._order, next(tiebreak), parent))
-                if contribution is not g and contribution.base is None:  # a new array
-                    owned.add(parent)
-            elif parent in owned:
-                before += contribution
-            elif contribution is not g and contribution.base is None:  # a new array: add
-                contribution += before  # into it rather than make another
-                pending[parent] = contribution
-                owned.add(parent)
-            else:
-                pending[parent] = np.asarray(before + contribution)
-                owned.add(parent)
+        # each input that requires grad gets the op's vector-Jacobian product
+        a: Tensor = node._a  # type: ignore[assignment]  # (an op node has an input)
+        b, out = node._b, node.data
+        if b is None:  # one input, and maybe settings (the axis of a sum, the p of a ** p)
+            if a.requires_grad:
+                params = node.params  # (no ** for none: unpacking even an empty one costs)
+                send(a, op.vjps[0](g, out, a.data, **params) if params else
+                     op.vjps[0](g, out, a.data), g)
+        else:
+            if a.requires_grad:
+                send(a, op.vjps[0](g, out, a.data, b.data), g)
+            if b.requires_grad:
+                send(b, op.vjps[1](g, out, a.data, b.data), g)

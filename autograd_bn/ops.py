@@ -137,6 +137,21 @@ def _fit_plan(
     return axes, True, kept if lead else None, kept != shape
 
 
+def conform(contribution: Any, like: Array) -> Array:
+    """A VJP's result as an ndarray of ``like``'s shape (by `fit`) and dtype.
+
+    (A 0-d result comes back from numpy as a scalar, and a float64 operand makes a float32
+    input's contribution float64.)
+    """
+    if type(contribution) is not np.ndarray:
+        contribution = np.asarray(contribution)
+    if contribution.shape != like.shape:
+        contribution = fit(contribution, like.shape)
+    if contribution.dtype is not like.dtype and contribution.dtype != like.dtype:
+        contribution = contribution.astype(like.dtype)
+    return contribution
+
+
 _SPREAD_AS_VIEW_FROM = 8192
 """Spread a gradient as a view, not a copy, from this many elements up."""
 

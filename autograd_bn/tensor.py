@@ -295,28 +295,7 @@ class Tensor:
         if self._op is None:
             raise ValueError("a leaf has no inputs to send a gradient to")
         inputs = [p.data for p in self.parents]
-        return _fitted(self._op.vjps[i](grad, self.data, *inputs, **self.params), inputs[i])
-
-    def _contributions(self, grad: Array) -> list[tuple[Tensor, Array]]:
-        """What `vjp` gives for each parent that requires grad, all at once (backward's step)."""
-        op: ops.Op = self._op  # type: ignore[assignment]  # (a leaf is never asked)
-        a: Tensor = self._a  # type: ignore[assignment]
-        b, out = self._b, self.data
-        result = []
-        if b is None:  # one input, and maybe settings (the axis of a sum, the p of a ** p)
-            if a.requires_grad:
-                params = self.params  # (no ** for none: unpacking even an empty mapping costs)
-                vjp = op.vjps[0]
-                contribution = vjp(grad, out, a.data, **params) if params else vjp(
-                    grad, out, a.data)
-                result.append((a, _fitted(contribution, a.data)))
-        else:
-            a_data, b_data = a.data, b.data
-            if a.requires_grad:
-                result.append((a, _fitted(op.vjps[0](grad, out, a_data, b_data), a_data)))
-            if b.requires_grad:
-                result.append((b, _fitted(op.vjps[1](grad, out, a_data, b_data), b_data)))
-        return result
+        return ops.conform(self._op.vjps[i](grad, self.data, *inputs, **self.params), inputs[i])
 
     def zero_grad(self) -> None:
         """Forget the gradients of this tensor and of every node below it."""
@@ -361,21 +340,6 @@ def _node(
     node.requires_grad = requires_grad
     node._order = next(_creation_order)
     return node
-
-
-def _fitted(contribution: Any, like: Array) -> Array:
-    """A VJP's result as an ndarray of ``like``'s shape (by `ops.fit`) and dtype.
-
-    (A 0-d result comes back from numpy as a scalar, and a float64 operand makes a float32
-    input's contribution float64.)
-    """
-    if type(contribution) is not np.ndarray:
-        contribution = np.asarray(contribution)
-    if contribution.shape != like.shape:
-        contribution = ops.fit(contribution, like.shape)
-    if contribution.dtype is not like.dtype and contribution.dtype != like.dtype:
-        contribution = contribution.astype(like.dtype)
-    return contribution
 
 
 def _constant_node(data: Array) -> Tensor:
