@@ -2,8 +2,8 @@
 
 `Tensor.backward` checks its arguments and calls `backpropagate`. For each node, newest first,
 it takes the gradient summed so far, keeps it as the node's ``.grad``, and sends one
-contribution along each input edge (`Tensor._vjp`: the op's vector-Jacobian product, brought
-to the input's shape), adding contributions that meet at the same node.
+contribution along each input edge (the op's vector-Jacobian product, brought to the input's
+shape and dtype by `ops.conform`), adding contributions that meet at the same node.
 """
 
 from __future__ import annotations
