@@ -44,7 +44,10 @@ def backpropagate(
 
     def send(parent: Tensor, contribution: Array, g: Array) -> None:
         """Add what a node with gradient ``g`` sends along one edge to ``parent``'s sum."""
-        contribution = conform(contribution, parent.data)
+        data = parent.data
+        if (type(contribution) is not np.ndarray or contribution.shape != data.shape
+                or contribution.dtype is not data.dtype):  # (most often it is right already)
+            contribution = conform(contribution, data)
         before = pending.get(parent)
         if before is None:  # the first contribution: parent is now waiting for its turn
             pending[parent] = contribution
