@@ -31,22 +31,36 @@ def test_median_times_are_positive_per_call_figures() -> None:
     assert BENCH["peak_memory"](lambda: np.ones(100_000)) >= 800_000
 
 
+def test_paired_ratio_is_the_median_of_ratios_within_rounds() -> None:
+    samples = {"a": [1.0, 2.0, 30.0], "b": [2.0, 4.0, 10.0]}  # a slow spell in round 2
+    assert BENCH["paired_ratio"](samples, "a", "b") == 0.5  # not median 2 / median 4 ...
+    assert BENCH["paired_ratio"](samples, "b", "a") == 2.0
+    times = BENCH["sample_times"]({"a": lambda: None, "b": lambda: None}, 4, 0.001)
+    assert [len(v) for v in times.values()] == [4, 4]
+
+
 def test_checks_and_report_from_given_numbers() -> None:
     fast = {"engine": 1.0, "numpy + staged": 2.0, "numpy + compact": 1.0, "torch eager": 3.0}
+    ratios = {"engine / numpy + staged": 0.5, "engine / numpy + compact": 1.0,
+              "engine / torch eager": 0.33}
     results = {
         "machine": {"python": "3", "numpy": "2", "torch": "2", "cpus": 2}, "quick": True,
-        "bn": [{"N": 4, "D": 5, "dtype": "float64", "seconds": dict(fast)},
+        "bn": [{"N": 4, "D": 5, "dtype": "float64", "seconds": dict(fast), "ratios": ratios},
                {"N": 4096, "D": 1024, "dtype": "float64",
-                "seconds": {**fast, "numpy + compact": 0.5}}],
+                "seconds": {**fast, "numpy + compact": 0.5},
+                "ratios": {**ratios, "engine / numpy + compact": 2.0}}],
         "chains": {"engine": 2e-6, "torch": 5e-6, "engine 100k": 5e-6},
+        "chain_ratios": {"engine / torch": 0.4, "100k / 1k": 2.5},
         "memory": [{"N": 1024, "D": 256, "bytes": {"engine": 10, "numpy + staged": 10,
                                                    "numpy + compact": 5}}],
     }
     checks = {c["check"]: c for c in BENCH["checks"](results)}
     assert checks["engine / torch eager, 4×5"]["ok"]  # 0.33 ≤ 0.5
+    assert checks["engine / torch eager, 4096×1024"]["ratio"] == 0.33
     assert not checks["engine / numpy + compact, 4096×1024"]["ok"]  # 2.0 > 1.5
     assert not checks["per op, 100k chain / 1k chain"]["ok"]  # 2.5 > 2
     assert checks["per-op overhead, engine / torch"]["ratio"] == pytest.approx(0.4)
+    assert checks["peak memory, engine / numpy + staged, 1024×256"]["ratio"] == 1.0
     results["checks"] = list(checks.values())
     text = BENCH["report"](results)
     assert "MISSED" in text and "engine / torch eager, 4×5" in text
