@@ -531,3 +531,24 @@ def test_parents_are_the_inputs_in_order() -> None:
     x, y = Tensor([1.0], label="x"), Tensor([2.0], label="y")
     assert x.parents == () and (-x).parents == (x,) and (x * y).parents == (x, y)
     assert (y - x).parents == (y, x) and (x.sum()).parents == (x,)
+
+
+@pytest.mark.parametrize(("a_shape", "b_shape"), [
+    ((64, 100), (100,)), ((64, 100), (1, 100)), ((64, 100), (64, 1)), ((2, 30, 40), (30, 1)),
+    ((2, 30, 40), (2, 1, 40)), ((2048,), ()), ((40, 50), (1, 1)),
+])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_broadcast_product_is_summed_in_one_pass_to_the_same_gradient(
+        a_shape: tuple[int, ...], b_shape: tuple[int, ...], dtype: type) -> None:
+    rng = np.random.default_rng(0)
+    a = Tensor(rng.standard_normal(a_shape).astype(dtype))
+    b = Tensor(rng.standard_normal(b_shape).astype(dtype))
+    g = rng.standard_normal(np.broadcast_shapes(a_shape, b_shape)).astype(dtype)
+    assert g.size >= ops._FUSE_FROM  # the one-pass path
+    (a * b).backward(g)
+    expected = ops.fit(g * a.data, b_shape)  # the two-pass way: multiply, then sum
+    assert b.grad.shape == b_shape and b.grad.dtype == dtype
+    np.testing.assert_allclose(b.grad, expected, rtol=1e-12 if dtype == np.float64 else 1e-5)
+    if len(a_shape) == 2 and b_shape[-1] != 1:  # summed over rows: the same sums, same order
+        np.testing.assert_array_equal(b.grad, expected)
+    np.testing.assert_array_equal(a.grad, g * b.data)
