@@ -269,8 +269,9 @@ _FUSE_FROM = 1024
 
 
 def _twice(t: Array) -> Array:
-    """``2·t``, in place: ``t`` is a fresh array (doubling is exact, so no rounding changes)."""
-    t *= 2
+    """``2·t``, in place: ``t`` is a fresh array. ``t + t`` is exactly ``2·t`` and, with no
+    Python number to convert, quicker on small arrays."""
+    t += t
     return t
 
 
