@@ -33,12 +33,11 @@ def backpropagate(
     complete when it is visited. The same order as ``reversed(output.nodes(...))``, found
     while going.
     """
-    pending: dict[Tensor, Array] = {output: grad}  # gradient sums still being collected
-    # Nodes whose pending array is ours to add into in place: one this pass made (a sum, or a
-    # new array a VJP returned). Safe because a VJP returns g itself, a view of g or a new array,
-    # never an input or `out` (the rule in ops.py). Without this set the pass would simply
-    # write `pending[parent] = before + contribution` every time: the same result, more copies.
-    owned: set[Tensor] = set()
+    # Gradient sums still being collected. One is ours to add into in place when this pass
+    # made it (a sum, or a new array a VJP returned): exactly when it is not a view (its
+    # ``base`` is None). A VJP returns a new array, a view of g or g itself (never an input or
+    # ``out``, the rule in ops.py); g itself is kept as a view, so the rule holds for it too.
+    pending: dict[Tensor, Array] = {output: grad}
     tiebreak = itertools.count()  # copy.copy(node) shares node's number: never compare nodes
     newest_first = [(-output._order, next(tiebreak), output)]
 
@@ -50,19 +49,15 @@ def backpropagate(
             contribution = conform(contribution, data)
         before = pending.get(parent)
         if before is None:  # the first contribution: parent is now waiting for its turn
-            pending[parent] = contribution
+            pending[parent] = contribution if contribution is not g else g.view()
             heappush(newest_first, (-parent._order, next(tiebreak), parent))
-            if contribution is not g and contribution.base is None:  # a new array
-                owned.add(parent)
-        elif parent in owned:
+        elif before.base is None:  # ours: add in place
             before += contribution
-        elif contribution is not g and contribution.base is None:  # a new array: add
-            contribution += before  # into it rather than make another
+        elif contribution.base is None and contribution is not g:  # a new array: add into it
+            contribution += before
             pending[parent] = contribution
-            owned.add(parent)
         else:
             pending[parent] = np.asarray(before + contribution)
-            owned.add(parent)
 
     while newest_first:
         node = heappop(newest_first)[2]
@@ -72,7 +67,7 @@ def backpropagate(
         op = node._op
         if op is None:  # a leaf: accumulate over calls, in an array nobody else holds
             if node.grad is None:
-                node.grad = g if node in owned else np.array(g)
+                node.grad = g if g.base is None else np.array(g)
             else:  # asarray: a 0-d sum comes back as a numpy scalar
                 node.grad = np.asarray(node.grad + g)
             continue
