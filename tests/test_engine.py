@@ -552,3 +552,20 @@ def test_a_broadcast_product_is_summed_in_one_pass_to_the_same_gradient(
     if len(a_shape) == 2 and b_shape[-1] != 1:  # summed over rows: the same sums, same order
         np.testing.assert_array_equal(b.grad, expected)
     np.testing.assert_array_equal(a.grad, g * b.data)
+
+
+def test_adding_up_contributions_never_writes_into_another_nodes_gradient() -> None:
+    x = Tensor([1.0, 2.0], label="x")
+    a = x * 3
+    b = a + a  # a gets b's gradient itself twice
+    c = b + a * 2  # and a new array once
+    total = c.sum()
+    total.backward()
+    np.testing.assert_array_equal(total.grad, 1.0)
+    for node, expected in ((c, 1.0), (b, 1.0), (a, 4.0), (x, 12.0)):
+        np.testing.assert_array_equal(node.grad, [expected, expected], err_msg=str(node))
+    dout = np.array([1.0, -1.0])
+    out = x + x
+    out.backward(dout)
+    np.testing.assert_array_equal(dout, [1.0, -1.0])  # the caller's array is untouched
+    np.testing.assert_array_equal(x.grad, [14.0, 10.0])  # 12 + 2·dout: leaves accumulate
