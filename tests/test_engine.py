@@ -557,12 +557,13 @@ def test_a_broadcast_product_is_summed_in_one_pass_to_the_same_gradient(
 def test_adding_up_contributions_never_writes_into_another_nodes_gradient() -> None:
     x = Tensor([1.0, 2.0], label="x")
     a = x * 3
-    b = a + a  # a gets b's gradient itself twice
-    c = b + a * 2  # and a new array once
+    m = a * 2  # made before b, so visited after it
+    b = a + a  # a gets b's gradient itself, twice, first
+    c = b + m  # b and m get c's gradient itself
     total = c.sum()
     total.backward()
     np.testing.assert_array_equal(total.grad, 1.0)
-    for node, expected in ((c, 1.0), (b, 1.0), (a, 4.0), (x, 12.0)):
+    for node, expected in ((c, 1.0), (b, 1.0), (m, 1.0), (a, 4.0), (x, 12.0)):
         np.testing.assert_array_equal(node.grad, [expected, expected], err_msg=str(node))
     dout = np.array([1.0, -1.0])
     out = x + x
