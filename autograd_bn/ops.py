@@ -111,13 +111,19 @@ def fit(grad: Array, shape: tuple[int, ...]) -> Array:
             grad = grad.reshape(summed_shape)
         if not spread:
             return grad
+    return spread_out(grad, shape)
+
+
+def spread_out(grad: Array, shape: tuple[int, ...]) -> Array:
+    """``grad`` repeated along its size-1 axes to ``shape``: how a reduction's gradient
+    reaches every element it summed (the seed's ``np.ones((N, D))``)."""
     if math.prod(shape) >= _SPREAD_AS_VIEW_FROM:
         # a read-only view: no copy of a large array. Making one costs about 2 µs of Python,
         # so small gradients are copied instead.
         return np.broadcast_to(grad, shape)
-    spread_out = np.empty(shape, grad.dtype)
-    spread_out[...] = grad
-    return spread_out
+    spread = np.empty(shape, grad.dtype)
+    spread[...] = grad
+    return spread
 
 
 @functools.lru_cache(maxsize=4096)
@@ -268,13 +274,6 @@ _FUSE_FROM = 1024
 """`_times` multiplies and sums in one pass from this many elements up."""
 
 
-def _twice(t: Array) -> Array:
-    """``2·t``, in place: ``t`` is a fresh array. ``t + t`` is exactly ``2·t`` and, with no
-    Python number to convert, quicker on small arrays."""
-    t += t
-    return t
-
-
 def _pow_derivative(names: dict[str, Any]) -> str:
     p, a = names["p"], names["a"]
     if p == 0:
@@ -288,7 +287,9 @@ def _pow_derivative(names: dict[str, Any]) -> str:
 
 def _pow_vjp(g: Array, out: Array, a: Array, p: float) -> Array:
     if p == 2:
-        return _twice(g * a)
+        twice = g * a
+        twice += twice  # exactly 2·g·a, in place, and quicker than *= 2 on small arrays
+        return twice
     if p == 0:  # x**0 is constant: its derivative is 0 everywhere, 0 included (not 0·0**−1)
         return np.zeros_like(g)
     return g * (p * np.power(a, p - 1))
@@ -361,7 +362,7 @@ reciprocal = Op(
 sum = Op(
     "sum",
     forward=lambda a, axis, keepdims, **_: np.add.reduce(a, axis=axis, keepdims=keepdims),
-    vjps=(lambda g, out, a, kept_shape, **_: g.reshape(kept_shape),),
+    vjps=(lambda g, out, a, kept_shape, **_: spread_out(g.reshape(kept_shape), a.shape),),
     derivatives=("1",),
     methods=("sum",),
     params=_reduction_params,
@@ -370,7 +371,7 @@ sum = Op(
 mean = Op(
     "mean",
     forward=lambda a, axis, keepdims, n, **_: np.add.reduce(a, axis=axis, keepdims=keepdims) / n,
-    vjps=(lambda g, out, a, kept_shape, n, **_: g.reshape(kept_shape) / n,),
+    vjps=(lambda g, out, a, kept_shape, n, **_: spread_out(g.reshape(kept_shape) / n, a.shape),),
     derivatives=("1/{n}",),
     methods=("mean",),
     params=_mean_params,

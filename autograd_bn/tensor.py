@@ -273,7 +273,9 @@ class Tensor:
                     "they must be equal"
                 )
             # The output's .grad is the caller's array, seen read-only (not copied).
-            grad = grad.astype(self.data.dtype, copy=False).view()
+            if grad.dtype != self.data.dtype:
+                grad = grad.astype(self.data.dtype)
+            grad = grad.view()
             grad.flags.writeable = False
 
         # Backward makes no reference cycles, so the cycle collector has nothing to find here;
