@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import platform
 import statistics
 import sys
@@ -33,12 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# torch's OpenMP workers spin on the other core for a while after each op; on a 2-vCPU machine
-# whose vCPUs share a physical core that slowed whatever ran next (the engine, numpy) by a
-# third, on and off. Waiting workers sleep instead: each method is measured on its own.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -197,7 +191,6 @@ def run(quick: bool) -> dict[str, Any]:
         "machine": {"python": platform.python_version(), "numpy": np.__version__,
                     "torch": None if torch is None else torch.__version__,
                     "torch_threads": None if torch is None else torch.get_num_threads(),
-                    "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
                     "processor": platform.machine(), "cpus": _cpus()},
         "quick": quick, "bn": [], "chains": {}, "memory": [],
     }
