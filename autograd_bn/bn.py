@@ -18,11 +18,12 @@ batch carries no information about scale, so BN's output is its shift alone (and
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from autograd_bn.inputs import check_inputs
+from autograd_bn.inputs import check_finite, check_inputs
 from autograd_bn.tensor import Tensor, _constant_node
 
 SEED_LABELS = {
@@ -64,7 +65,8 @@ def batchnorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> Tensor:
     (D,), or eps is not a finite number > 0; `TypeError` for non-numeric data, or for Tensors
     of a dtype other than the inputs' common one (the graph is built in one dtype).
     """
-    x_arr, gamma_arr, beta_arr, eps = check_inputs(_array(x), _array(gamma), _array(beta), eps)
+    x_arr, gamma_arr, beta_arr, eps = check_inputs(_array(x), _array(gamma), _array(beta), eps,
+                                                   x_finite=False)
     x = _leaf(x, x_arr, 1)
     gamma = _leaf(gamma, gamma_arr, 9)
     beta = _leaf(beta, beta_arr, 11)
@@ -72,6 +74,11 @@ def batchnorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> Tensor:
     epsilon._label = "ε"
 
     mean = _label(x.mean(axis=0), 2)
+    if not math.isfinite(np.add.reduce(mean.data, axis=None)):
+        # A NaN or an infinity in x makes its column's mean one: x is checked only then
+        # (check_inputs would have made one more pass over all of x). A finite x whose
+        # mean overflowed passes the check and goes on, as before.
+        check_finite(x_arr, "x")
     centred = _label(x - mean, 3)
     squared = _label(centred**2, 4)
     var = _label(squared.mean(axis=0), 5)

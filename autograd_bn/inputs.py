@@ -55,14 +55,15 @@ def check_finite(arr: np.ndarray, name: str) -> None:
 
 
 def check_inputs(
-    x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, eps: float
+    x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, eps: float, *, x_finite: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Validate batch-norm inputs and return ``(x, gamma, beta, eps)`` in one working dtype.
 
     The working dtype is ``np.result_type`` of the three arrays after `as_float_array` (bools
     and integers become float64, float16 becomes float32; wider floats are refused). So
     float32 inputs stay float32 and a float32/float64 mix becomes float64. Arrays already in
-    the working dtype are returned without a copy.
+    the working dtype are returned without a copy. ``x_finite=False`` leaves x's finiteness to
+    the caller (`batchnorm` reads it off x's mean, which it computes anyway).
 
     Raises:
         TypeError: an array is complex, object, string or another non-real dtype, or ``eps``
@@ -90,7 +91,8 @@ def check_inputs(
     for name, arr in (("gamma", gamma_arr), ("beta", beta_arr)):
         if arr.shape != (d,):
             raise ValueError(f"{name} must have shape (D,) = ({d},), got shape {arr.shape}")
-    check_finite(x_arr, "x")
+    if x_finite:
+        check_finite(x_arr, "x")
     check_finite(gamma_arr, "gamma")
     check_finite(beta_arr, "beta")
 

@@ -74,3 +74,18 @@ def test_bad_input(x: object, gamma: object, beta: object, eps: float, error: ty
                    message: str) -> None:
     with pytest.raises(error, match=message):
         batchnorm(x, gamma, beta, eps)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_x_is_refused_by_name_and_count(bad: float) -> None:
+    x = np.ones((4, 3))
+    x[1, 2] = bad
+    with pytest.raises(ValueError, match=r"^x is not finite: it holds 1 NaN or infinite value"):
+        batchnorm(x, np.ones(3), np.zeros(3))
+
+
+def test_a_finite_x_whose_column_sums_overflow_is_not_refused() -> None:
+    x = np.array([[1e308, 1.0], [1e308, 2.0]])  # the first column's sum overflows to inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = batchnorm(x, np.ones(2), np.zeros(2))
+    assert out.shape == (2, 2)
