@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from heapq import heappop, heappush
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from autograd_bn.ops import conform
 
 if TYPE_CHECKING:
+    from autograd_bn.ops import Op
     from autograd_bn.tensor import Tensor
 
 Array = np.ndarray
@@ -30,8 +32,9 @@ def backpropagate(
 
     A node is made after its inputs, so taking the newest node found so far (a heap keyed by
     creation order) visits every node after all the nodes that use it: its gradient is
-    complete when it is visited. The same order as ``reversed(output.nodes(...))``, found
-    while going.
+    complete when it is visited. Leaves (nodes with no inputs) send nothing on, so they wait
+    outside the heap and are finished last, newest first. The same order as
+    ``reversed(output.nodes(...))`` but for the leaves, found while going.
     """
     # Gradient sums still being collected. One is ours to add into in place when this pass
     # made it (a sum, or a new array a VJP returned): exactly when it is not a view (its
@@ -39,7 +42,8 @@ def backpropagate(
     # ``out``, the rule in ops.py); g itself is kept as a view, so the rule holds for it too.
     pending: dict[Tensor, Array] = {output: grad}
     tiebreak = itertools.count()  # copy.copy(node) shares node's number: never compare nodes
-    newest_first = [(-output._order, next(tiebreak), output)]
+    newest_first = [(-output._order, next(tiebreak), output)] if output._op is not None else []
+    leaves = [] if newest_first else [output]
 
     def send(parent: Tensor, contribution: Array, g: Array) -> None:
         """Add what a node with gradient ``g`` sends along one edge to ``parent``'s sum."""
@@ -50,7 +54,10 @@ def backpropagate(
         before = pending.get(parent)
         if before is None:  # the first contribution: parent is now waiting for its turn
             pending[parent] = contribution if contribution is not g else g.view()
-            heappush(newest_first, (-parent._order, next(tiebreak), parent))
+            if parent._op is None:
+                leaves.append(parent)
+            else:
+                heappush(newest_first, (-parent._order, next(tiebreak), parent))
         elif before.base is None:  # ours: add in place
             before += contribution
         elif contribution.base is None and contribution is not g:  # a new array: add into it
@@ -64,16 +71,10 @@ def backpropagate(
         g = pending.pop(node)
         if on_node is not None:
             on_node(node, g)
-        op = node._op
-        if op is None:  # a leaf: accumulate over calls, in an array nobody else holds
-            if node.grad is None:
-                node.grad = g if g.base is None else np.array(g)
-            else:  # asarray: a 0-d sum comes back as a numpy scalar
-                node.grad = np.asarray(node.grad + g)
-            continue
         node.grad = g  # may be shared with another node, or a read-only broadcast view
         # each input that requires grad gets the op's vector-Jacobian product
-        a: Tensor = node._a  # type: ignore[assignment]  # (an op node has an input)
+        op: Op = node._op  # type: ignore[assignment]  # (only op nodes enter the heap)
+        a: Tensor = node._a  # type: ignore[assignment]
         b, out = node._b, node.data
         if b is None:  # one input, and maybe settings (the axis of a sum, the p of a ** p)
             if a.requires_grad:
@@ -85,3 +86,16 @@ def backpropagate(
                 send(a, op.vjps[0](g, out, a.data, b.data), g)
             if b.requires_grad:
                 send(b, op.vjps[1](g, out, a.data, b.data), g)
+
+    leaves.sort(key=_creation, reverse=True)  # newest first, as the heap would have them
+    for leaf in leaves:  # accumulate over calls, in an array nobody else holds
+        g = pending.pop(leaf)
+        if on_node is not None:
+            on_node(leaf, g)
+        if leaf.grad is None:
+            leaf.grad = g if g.base is None else np.array(g)
+        else:  # asarray: a 0-d sum comes back as a numpy scalar
+            leaf.grad = np.asarray(leaf.grad + g)
+
+
+_creation = attrgetter("_order")
