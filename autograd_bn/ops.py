@@ -253,8 +253,9 @@ def _power_params(a: Any, p: Any) -> dict[str, Any]:
 def _times(g: Array, other: Array, shape: tuple[int, ...]) -> Array:
     """``g · other`` for an input of ``shape``: when that input was broadcast (a (D,) γ times
     an (N, D) x̂), multiplied and summed over the broadcast axes in one pass, with no (N, D)
-    temporary (`np.einsum`; the same sums in the same order as ``fit(g * other, shape)``).
-    Small arrays take the plain product, which numpy starts faster."""
+    temporary (`np.einsum`; summing over rows it adds in the same order as
+    ``fit(g * other, shape)``, so the result is the same to the last bit). Small arrays take
+    the plain product, which numpy starts faster."""
     if g.shape == shape or other.shape != g.shape or g.size < _FUSE_FROM or g.ndim > 26:
         return g * other
     return np.einsum(_sum_of_products(g.ndim, broadcast_axes(g.shape, shape)), g, other

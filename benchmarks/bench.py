@@ -1,6 +1,6 @@
 """Benchmarks, measured side by side in one process: medians and ratios, never single times.
 
-    python benchmarks/bench.py            # full run (about a minute)
+    python benchmarks/bench.py            # full run (about half a minute)
     python benchmarks/bench.py --quick    # well under a minute
     python benchmarks/bench.py --json results.json
 
