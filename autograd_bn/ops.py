@@ -251,15 +251,20 @@ def _power_params(a: Any, p: Any) -> dict[str, Any]:
 
 
 def _times(g: Array, other: Array, shape: tuple[int, ...]) -> Array:
-    """``g · other`` for an input of ``shape``: when that input was broadcast (a (D,) γ times
-    an (N, D) x̂), multiplied and summed over the broadcast axes in one pass, with no (N, D)
-    temporary (`np.einsum`; summing over rows it adds in the same order as
-    ``fit(g * other, shape)``, so the result is the same to the last bit). Small arrays take
-    the plain product, which numpy starts faster."""
-    if g.shape == shape or other.shape != g.shape or g.size < _FUSE_FROM or g.ndim > 26:
+    """``g · other`` for an input of ``shape``. When that input was broadcast over leading axes
+    (a (D,) γ times an (N, D) x̂), the product is multiplied and summed over them in one pass
+    with `np.einsum`, with no (N, D) temporary: over the rows of row-major arrays it adds in
+    the same order as ``fit(g * other, shape)``, so the result is the same to the last bit.
+    Other cases take the product and `fit` (numpy sums a contiguous axis pairwise, which is
+    more accurate), and so do small arrays, which numpy starts faster that way."""
+    if (g.shape == shape or other.shape != g.shape or g.size < _FUSE_FROM or g.ndim > 26
+            or not (g.flags.c_contiguous and other.flags.c_contiguous)):
         return g * other
-    return np.einsum(_sum_of_products(g.ndim, broadcast_axes(g.shape, shape)), g, other
-                     ).reshape(shape)
+    summed = broadcast_axes(g.shape, shape)
+    if summed != tuple(range(len(summed))) or len(summed) >= g.ndim:  # not just leading axes
+        return g * other
+    total = np.einsum(_sum_of_products(g.ndim, summed), g, other)
+    return total if total.shape == shape else total.reshape(shape)
 
 
 @functools.lru_cache(maxsize=256)
