@@ -18,12 +18,11 @@ batch carries no information about scale, so BN's output is its shift alone (and
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from autograd_bn.inputs import check_finite, check_inputs
+from autograd_bn.inputs import check_inputs, refuse_non_finite
 from autograd_bn.tensor import Tensor, _constant_node
 
 SEED_LABELS = {
@@ -39,7 +38,7 @@ def _array(value: Any) -> Any:
 
 
 def _leaf(given: Any, checked: np.ndarray, number: int) -> Tensor:
-    """The caller's Tensor (labelled if it had no label), or a new leaf for an array."""
+    """The caller's Tensor, or a new leaf (labelled) for an array."""
     if isinstance(given, Tensor):
         if given.data.dtype != checked.dtype:
             name = {1: "x", 9: "gamma", 11: "beta"}[number]
@@ -47,8 +46,6 @@ def _leaf(given: Any, checked: np.ndarray, number: int) -> Tensor:
                 f"{name} is a {given.dtype} Tensor but the inputs together are {checked.dtype}: "
                 "pass x, gamma and beta in one dtype (a Tensor is not converted)"
             )
-        if given._label is None:
-            given._label = SEED_LABELS[number]
         return given
     return Tensor(checked, label=SEED_LABELS[number])
 
@@ -74,11 +71,14 @@ def batchnorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> Tensor:
     epsilon._label = "ε"
 
     mean = _label(x.mean(axis=0), 2)
-    if not math.isfinite(np.add.reduce(mean.data, axis=None)):
-        # A NaN or an infinity in x makes its column's mean one: x is checked only then
-        # (check_inputs would have made one more pass over all of x). A finite x whose
-        # mean overflowed passes the check and goes on, as before.
-        check_finite(x_arr, "x")
+    if not np.isfinite(mean.data).all():
+        # A NaN or an infinity in x makes its column's mean NaN or infinite, so x itself is
+        # checked only then (check_inputs would have made one more pass over all of x). A
+        # finite x whose column sums overflowed passes and goes on, as it always did.
+        refuse_non_finite(x_arr, "x")
+    for given, number in ((x, 1), (gamma, 9), (beta, 11)):  # only once the inputs are good
+        if given._label is None:
+            given._label = SEED_LABELS[number]
     centred = _label(x - mean, 3)
     squared = _label(centred**2, 4)
     var = _label(squared.mean(axis=0), 5)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["as_float_array", "check_dout", "check_finite", "check_inputs"]
+__all__ = ["as_float_array", "check_dout", "check_finite", "check_inputs", "refuse_non_finite"]
 
 
 _FLOATS = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
@@ -46,8 +46,13 @@ def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise `ValueError` naming ``name`` when ``arr`` holds a NaN or an infinity."""
     # A NaN or an infinity makes the sum non-finite, so a finite sum settles it in one pass
     # with no temporary array; a non-finite sum (maybe just overflow) is checked element-wise.
-    if math.isfinite(np.add.reduce(arr, axis=None)):
-        return
+    if not math.isfinite(np.add.reduce(arr, axis=None)):
+        refuse_non_finite(arr, name)
+
+
+def refuse_non_finite(arr: np.ndarray, name: str) -> None:
+    """`check_finite`'s element-wise check: raise `ValueError` saying how many values of
+    ``arr`` are NaN or infinite, if any are (no numpy warning either way)."""
     finite = np.isfinite(arr)
     if not finite.all():
         bad = int(finite.size - np.count_nonzero(finite))

@@ -89,3 +89,23 @@ def test_a_finite_x_whose_column_sums_overflow_is_not_refused() -> None:
     with np.errstate(over="ignore", invalid="ignore"):
         out = batchnorm(x, np.ones(2), np.zeros(2))
     assert out.shape == (2, 2)
+
+
+def test_a_refused_call_leaves_the_callers_tensors_as_they_were() -> None:
+    x, gamma = Tensor([[1.0, np.nan], [2.0, 3.0]]), Tensor([1.0, 1.0])
+    with pytest.raises(ValueError, match="^x is not finite"):
+        batchnorm(x, gamma, np.zeros(2))
+    assert x.label is None and gamma.label is None
+    batchnorm(Tensor([[1.0, 2.0], [2.0, 3.0]]), gamma, np.zeros(2))
+    assert gamma.label == "(9) γ"
+
+
+def test_an_x_with_both_infinities_warns_once_and_is_refused() -> None:
+    import warnings
+
+    x = np.array([[np.inf, 1.0], [-np.inf, 2.0]])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match="^x is not finite: it holds 2 NaN or infinite"):
+            batchnorm(x, np.ones(2), np.zeros(2))
+    assert len(caught) <= 1  # numpy's own "invalid value" from inf − inf in the mean
