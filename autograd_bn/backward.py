@@ -1,9 +1,10 @@
 """The backward pass: from an output down to the leaves, each node's gradient once complete.
 
-`Tensor.backward` checks its arguments and calls `backpropagate`. For each node, newest first,
-it takes the gradient summed so far, keeps it as the node's ``.grad``, and sends one
-contribution along each input edge (the op's vector-Jacobian product, brought to the input's
-shape and dtype by `ops.conform`), adding contributions that meet at the same node.
+`Tensor.backward` checks its arguments and calls `backpropagate`. For each op node, newest
+first (then each leaf), it takes the gradient summed so far, keeps it as the node's ``.grad``,
+and sends one contribution along each input edge (the op's vector-Jacobian product, brought
+to the input's shape and dtype by `ops.conform`), adding contributions that meet at the same
+node.
 """
 
 from __future__ import annotations
@@ -45,22 +46,24 @@ def backpropagate(
     newest_first = [(-output._order, next(tiebreak), output)] if output._op is not None else []
     leaves = [] if newest_first else [output]
 
-    def send(parent: Tensor, contribution: Array, g: Array) -> None:
-        """Add what a node with gradient ``g`` sends along one edge to ``parent``'s sum."""
+    def send(parent: Tensor, contribution: Array, node_grad: Array) -> None:
+        """Add a contribution sent along one edge to ``parent``'s sum; ``node_grad`` is the
+        sending node's own gradient (a VJP may pass it on as it is)."""
         data = parent.data
         if (type(contribution) is not np.ndarray or contribution.shape != data.shape
                 or contribution.dtype is not data.dtype):  # (most often it is right already)
             contribution = conform(contribution, data)
         before = pending.get(parent)
         if before is None:  # the first contribution: parent is now waiting for its turn
-            pending[parent] = contribution if contribution is not g else g.view()
+            pending[parent] = (contribution if contribution is not node_grad
+                               else node_grad.view())
             if parent._op is None:
                 leaves.append(parent)
             else:
                 heappush(newest_first, (-parent._order, next(tiebreak), parent))
         elif before.base is None:  # ours: add in place
             before += contribution
-        elif contribution.base is None and contribution is not g:  # a new array: add into it
+        elif contribution.base is None and contribution is not node_grad:  # new: add into it
             contribution += before
             pending[parent] = contribution
         else:

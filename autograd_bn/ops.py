@@ -6,10 +6,10 @@ An `Op` is a row of a table. For an op ``out = f(a, b)``:
 * ``forward(a, b, **params)`` computes ``out`` from numpy arrays;
 * ``vjps[i](g, out, a, b, **params)`` turns the gradient ``g = dL/d(out)`` into the
   contribution ``dL/d(input i)``: the vector-Jacobian product. It may return an array of a
-  broadcast shape: `fit` brings it back to the input's own shape (summing over broadcast axes,
-  or spreading a reduced gradient back out), once, for every op. It returns ``g`` itself, a
-  view of ``g``, or a new array (never an input or ``out``): the engine adds into new arrays
-  in place;
+  broadcast shape: `conform` brings every op's result to the input's own shape (by `fit`,
+  which sums over broadcast axes) and dtype, in one place. It returns ``g`` itself, a view of
+  ``g``, or a new array (never an input or ``out``): the engine adds into new arrays in
+  place;
 * ``derivatives[i]`` states the local derivative d(out)/d(input i) for people, as a
   `str.format` template over the input labels ``{a}``, ``{b}``, the output label ``{out}``
   and the op's parameters (``{p}``, ``{n}``, ``{axis}``); the graph renderer prints it on the
@@ -97,8 +97,9 @@ def fit(grad: Array, shape: tuple[int, ...]) -> Array:
     """Bring a gradient to ``shape``: sum over broadcast axes, or spread a smaller one out.
 
     Summing undoes broadcasting in the forward pass (the input was repeated, so its gradient
-    is the sum of the copies' gradients). Spreading is what a reduction's backward needs: the
-    gradient of ``x.sum(axis=0)`` reaches every row of ``x`` (the seed's ``np.ones((N, D))``).
+    is the sum of the copies' gradients). Spreading (`spread_out`) is for a gradient of a
+    reduced shape, as a reduction's own VJP spreads it: the gradient of ``x.sum(axis=0)``
+    reaches every row of ``x`` (the seed's ``np.ones((N, D))``).
     """
     if grad.shape == shape:
         return grad

@@ -42,7 +42,8 @@ class Tensor:
     ``requires_grad``.
 
     A number on either side of an op becomes a constant node, shared by equal numbers of one
-    dtype (``(x * 2).parents[1] is (y * 2).parents[1]``); its data and label are read-only.
+    dtype (``(x * 2).parents[1] is (y * 2).parents[1]``); its data and label are read-only,
+    and it must stay a constant (do not set its ``requires_grad``: every graph would see it).
 
     Tensors are compared and hashed by identity, so they can be dictionary keys and set members:
     ``t == 0`` is False (compare ``t.data`` for values), and ``<`` is not defined.
@@ -375,8 +376,6 @@ def _constant(value: Any, dtype: np.dtype) -> Tensor:
 _constants: dict[tuple[Any, np.dtype], Tensor] = {}
 _MAX_CONSTANTS = 1024
 _SHARED = -1  # the creation number of every shared constant (made before any graph)
-
-
 
 
 def _binary_method(op: ops.Op, reflected: bool) -> Callable[[Tensor, Any], Tensor]:
