@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import platform
 import statistics
@@ -103,16 +104,26 @@ def bn_methods(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
     return methods
 
 
-def chain(n_ops: int, use_torch: bool = False) -> Callable[[], object]:
-    """Forward+backward through ``n_ops`` elementwise ops on a (4, 5) tensor."""
+def chain(n_ops: int, use_torch: bool = False, new_numbers: bool = False
+          ) -> Callable[[], object]:
+    """Forward+backward through ``n_ops`` elementwise ops on a (4, 5) tensor: ``y * 1.0001``
+    and ``y + 0.5`` in turn, or with ``new_numbers`` a different number at every op (the
+    engine makes one constant node per distinct number; equal numbers share one)."""
     start: Any = torch.ones((4, 5), dtype=torch.float64) if use_torch else np.ones((4, 5))
     ones = start.clone() if use_torch else start.copy()
+    if new_numbers:  # new to this call too: more numbers than the engine keeps shared
+        pool = [(1.0001 if i % 2 else 0.5) + i * 1e-9 for i in range(5 * n_ops)]
+        calls = itertools.count()
+    else:
+        pool = [1.0001 if i % 2 else 0.5 for i in range(n_ops)]
 
     def run() -> object:
+        start_at = next(calls) % 5 * n_ops if new_numbers else 0
+        numbers = pool[start_at:start_at + n_ops]
         x = start.detach().requires_grad_() if use_torch else Tensor(start)
         y = x
-        for i in range(n_ops):
-            y = y * 1.0001 if i % 2 else y + 0.5
+        for i, number in enumerate(numbers):
+            y = y * number if i % 2 else y + number
         y.backward(ones)
         return x.grad
 
@@ -208,7 +219,7 @@ def run(quick: bool) -> dict[str, Any]:
         print(f"  BN {n}×{d} {dtype}: " + ", ".join(f"{k} {v * 1e3:.3f} ms"
                                                  for k, v in times.items()), file=sys.stderr)
 
-    chain_methods = {"engine": chain(1000)}
+    chain_methods = {"engine": chain(1000), "engine, new numbers": chain(1000, new_numbers=True)}
     if torch is not None:
         chain_methods["torch"] = chain(1000, use_torch=True)
     samples = sample_times(chain_methods, rounds, target)
@@ -289,7 +300,7 @@ def report(results: dict[str, Any]) -> str:
         lines.append(f"{name:<{width}}{cells}")
     lines += ["", "Per-op overhead (forward+backward, (4, 5) tensors), µs per op"]
     for name, sec in results["chains"].items():
-        lines.append(f"  {name:<14}{sec * 1e6:>8.2f}")
+        lines.append(f"  {name:<20}{sec * 1e6:>8.2f}")
     lines += ["", "Peak memory of forward+backward (tracemalloc), MB"]
     for row in results["memory"]:
         lines.append(f"  {row['N']}×{row['D']}: " + ", ".join(
