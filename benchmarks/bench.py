@@ -152,12 +152,19 @@ def warm_up(methods: dict[str, Callable[[], object]], seconds: float) -> None:
 def sample_times(methods: dict[str, Callable[[], object]], rounds: int,
                  target: float) -> dict[str, list[float]]:
     """Seconds per call of each method in each of ``rounds`` interleaved rounds (after one
-    warm-up round): a round runs every method in turn, about ``target`` seconds each."""
+    warm-up round): a round runs every method in turn, about ``target`` seconds each.
+
+    The order rotates by one each round, so every method runs equally often right after each
+    other one: a method that leaves the machine slower for a while (torch's OpenMP workers
+    spin after its ops; its code and data fill the caches) slows the others alike, not
+    always the same one.
+    """
     counts = {name: calibrate(fn, target) for name, fn in methods.items()}
     samples: dict[str, list[float]] = {name: [] for name in methods}
+    names = list(methods)
     for r in range(rounds + 1):
-        for name, fn in methods.items():
-            k = counts[name]
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            fn, k = methods[name], counts[name]
             start = time.perf_counter()
             for _ in range(k):
                 fn()
@@ -309,7 +316,7 @@ def report(results: dict[str, Any]) -> str:
               "within a round)"]
     for c in results["checks"]:
         verdict = "ok" if c["ok"] else "MISSED"
-        lines.append(f"  {c['check']:<52}{c['ratio']:>7.2f} ≤ {c['limit']:<4} {verdict}")
+        lines.append(f"  {c['check']:<52}{c['ratio']:>7.3f} ≤ {c['limit']:<4} {verdict}")
     return "\n".join(lines)
 
 
