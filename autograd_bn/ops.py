@@ -186,46 +186,36 @@ def normalize_axis(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, 
     return tuple(sorted(out))
 
 
-def _reduction_params(
-    a: Any,
-    axis: int | tuple[int, ...] | None = None,
-    keepdims: bool = False,
-    *,
-    dtype: Any = None,
-    out: Any = None,
-) -> dict[str, Any]:
-    # numpy's np.sum(t) and np.mean(t) call t.sum(axis=..., dtype=None, out=None)
-    return {**_checked_layout(a, axis, keepdims, dtype, out)}  # a copy: the node's own
+def _reduction_params(averaging: bool) -> Callable[..., dict[str, Any]]:
+    """The ``params`` of ``sum`` (``averaging=False``) or ``mean``: checks the arguments of
+    ``.sum()`` / ``.mean()`` and returns a copy of their cached `_reduction_layout`."""
 
+    def params(
+        a: Any,
+        axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False,
+        *,
+        dtype: Any = None,
+        out: Any = None,
+    ) -> dict[str, Any]:
+        # numpy's np.sum(t) and np.mean(t) call t.sum(axis=..., dtype=None, out=None)
+        if dtype is not None or out is not None:
+            raise TypeError("a Tensor reduction takes no dtype= or out=: it keeps the tensor's "
+                            "dtype and returns a new node")
+        if keepdims is not False and keepdims is not True and not isinstance(keepdims, np.bool_):
+            raise TypeError(f"keepdims must be True or False, got {keepdims!r}")
+        if axis is not None and type(axis) is not int:  # (an int, the common case, is fine)
+            items = axis if isinstance(axis, tuple) else (axis,)
+            if not all(_is_int(ax) for ax in items):
+                # checked here, not in the cached layout: 1 == 1.0 == True as cache keys
+                raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
+        layout = _reduction_layout(a.shape, axis, bool(keepdims))
+        if averaging and layout["n"] == 0:
+            raise ValueError(f"mean over an empty axis of a tensor of shape {a.shape}: "
+                             "it has no elements to average")
+        return {**layout}  # a copy: the node's own
 
-def _mean_params(
-    a: Any,
-    axis: int | tuple[int, ...] | None = None,
-    keepdims: bool = False,
-    *,
-    dtype: Any = None,
-    out: Any = None,
-) -> dict[str, Any]:
-    layout = _checked_layout(a, axis, keepdims, dtype, out)
-    if layout["n"] == 0:
-        raise ValueError(f"mean over an empty axis of a tensor of shape {a.shape}: "
-                         "it has no elements to average")
-    return {**layout}
-
-
-def _checked_layout(a: Any, axis: Any, keepdims: Any, dtype: Any, out: Any) -> dict[str, Any]:
-    """The arguments of ``.sum()`` / ``.mean()`` checked, and their `_reduction_layout`."""
-    if dtype is not None or out is not None:
-        raise TypeError("a Tensor reduction takes no dtype= or out=: it keeps the tensor's dtype "
-                        "and returns a new node")
-    if keepdims is not False and keepdims is not True and not isinstance(keepdims, np.bool_):
-        raise TypeError(f"keepdims must be True or False, got {keepdims!r}")
-    if axis is not None and type(axis) is not int:  # (an int, the common case, is fine)
-        items = axis if isinstance(axis, tuple) else (axis,)
-        if not all(_is_int(ax) for ax in items):
-            # checked here, not in the cached layout: 1 == 1.0 == True as cache keys
-            raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
-    return _reduction_layout(a.shape, axis, bool(keepdims))
+    return params
 
 
 def _is_int(value: Any) -> bool:
@@ -372,7 +362,7 @@ sum = Op(
     vjps=(lambda g, out, a, kept_shape, **_: spread_out(g.reshape(kept_shape), a.shape),),
     derivatives=("1",),
     methods=("sum",),
-    params=_reduction_params,
+    params=_reduction_params(averaging=False),
 )
 
 mean = Op(
@@ -381,7 +371,7 @@ mean = Op(
     vjps=(lambda g, out, a, kept_shape, n, **_: spread_out(g.reshape(kept_shape) / n, a.shape),),
     derivatives=("1/{n}",),
     methods=("mean",),
-    params=_mean_params,
+    params=_reduction_params(averaging=True),
 )
 
 
