@@ -173,13 +173,6 @@ def sample_times(methods: dict[str, Callable[[], object]], rounds: int,
     return samples
 
 
-def median_times(methods: dict[str, Callable[[], object]], rounds: int,
-                 target: float) -> dict[str, float]:
-    """Median seconds per call of each method, over interleaved rounds (plus one warm-up)."""
-    return {name: statistics.median(s) for name, s in
-            sample_times(methods, rounds, target).items()}
-
-
 def paired_ratio(samples: dict[str, list[float]], a: str, b: str) -> float:
     """The median over rounds of ``a``'s time / ``b``'s time in the same round.
 
