@@ -49,10 +49,7 @@ def backpropagate(
     def send(parent: Tensor, contribution: Array, node_grad: Array) -> None:
         """Add a contribution sent along one edge to ``parent``'s sum; ``node_grad`` is the
         sending node's own gradient (a VJP may pass it on as it is)."""
-        data = parent.data
-        if (type(contribution) is not np.ndarray or contribution.shape != data.shape
-                or contribution.dtype is not data.dtype):  # (most often it is right already)
-            contribution = conform(contribution, data)
+        contribution = conform(contribution, parent.data)
         before = pending.get(parent)
         if before is None:  # the first contribution: parent is now waiting for its turn
             pending[parent] = (contribution if contribution is not node_grad
