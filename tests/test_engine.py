@@ -535,6 +535,48 @@ def test_parents_are_the_inputs_in_order() -> None:
     assert (y - x).parents == (y, x) and (x.sum()).parents == (x,)
 
 
+@pytest.mark.parametrize(("a_shape", "b_shape", "one_pass"), [
+    ((1024, 1024), (1024,), True), ((1024, 1024), (1, 1024), True),
+    ((16, 64, 1024), (1024,), True), ((16, 64, 1024), (64, 1024), True),
+    ((1024, 1024), (1024, 1), False), ((2, 512, 1024), (512, 1), False),
+    ((2, 512, 1024), (2, 1, 1024), False), ((1 << 20,), (), False), ((1024, 1024), (1, 1), False),
+])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_large_broadcast_product_is_summed_in_one_pass_as_numpy_sums_it(
+        a_shape: tuple[int, ...], b_shape: tuple[int, ...], one_pass: bool, dtype: type) -> None:
+    rng = np.random.default_rng(0)
+    a = Tensor(rng.standard_normal(a_shape).astype(dtype))
+    b = Tensor(rng.standard_normal(b_shape).astype(dtype))
+    g = rng.standard_normal(np.broadcast_shapes(a_shape, b_shape)).astype(dtype)
+    assert g.size >= ops._FUSE_FROM  # large enough for the one-pass path, where it applies
+    (a * b).backward(g)
+    product = g * a.data
+    if one_pass:  # over the leading axes, in numpy's order of the rows: the same bits
+        leading = tuple(range(len(a_shape) - len(b_shape) + (b_shape[0] == 1)))
+        expected = np.add.reduce(product, axis=leading).reshape(b_shape)
+    else:  # multiply, then fit
+        expected = ops.fit(product, b_shape)
+    assert b.grad.shape == b_shape and b.grad.dtype == dtype
+    np.testing.assert_array_equal(b.grad, expected)
+    np.testing.assert_array_equal(a.grad, g * b.data)
+
+
+def test_only_a_large_sum_over_leading_axes_of_row_major_arrays_takes_one_pass(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    einsum = np.einsum
+    monkeypatch.setattr(np, "einsum", lambda *args: calls.append(args[0]) or einsum(*args))
+    g = np.ones((1024, 1024))
+    ops._times(g, g, (1024,))
+    ops._times(g, g, (1, 1024))
+    assert calls == ["ab,ab->b", "ab,ab->b"]
+    for shape in [(1024, 1), (1, 1), (1024, 1024)]:  # the last axis is summed pairwise by numpy
+        ops._times(g, g, shape)
+    ops._times(np.asfortranarray(g), g, (1024,))  # not row-major
+    ops._times(np.ones((1023, 1024)), np.ones((1023, 1024)), (1024,))  # the temporary is cheaper
+    assert len(calls) == 2
+
+
 def test_adding_up_contributions_never_writes_into_another_nodes_gradient() -> None:
     x = Tensor([1.0, 2.0], label="x")
     a = x * 3
