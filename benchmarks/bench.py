@@ -193,6 +193,21 @@ def peak_memory(fn: Callable[[], object]) -> int:
         tracemalloc.stop()
 
 
+def settle_allocator() -> None:
+    """Free one large block first, as any process that has worked on large arrays has done.
+
+    glibc's malloc hands freed memory back to the kernel once more than its trim threshold is
+    free, and it raises that threshold (up to 64 MB) when a large block is freed. Until then,
+    a process that only ever frees small arrays gives the arrays of each call back and
+    faults them in again on the next: on this project's machine that made 64×100 BN about 3×
+    slower and 1024×256 about 5× for every numpy method alike, engine and hand-written. torch's
+    import happens to free such a block; this makes the run the same with or without torch.
+    (An unused `np.empty` touches no memory: it costs microseconds.)
+    """
+    block = np.empty(31 << 20, np.uint8)  # under glibc's 32 MB cap on the raised threshold
+    del block
+
+
 # ---- the run --------------------------------------------------------------------------------
 
 
@@ -205,6 +220,7 @@ def run(quick: bool) -> dict[str, Any]:
                     "processor": platform.machine(), "cpus": _cpus()},
         "quick": quick, "bn": [], "chains": {}, "memory": [],
     }
+    settle_allocator()
     cases = [(n, d, "float64") for n, d in SIZES] + [(n, d, "float32") for n, d in FLOAT32_SIZES]
     warm_up(bn_methods(*inputs(4, 5, "float64")), 0.1 if quick else 0.5)
     for n, d, dtype in cases:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import runpy
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,16 @@ def test_paired_ratio_is_the_median_of_ratios_within_rounds() -> None:
     assert BENCH["paired_ratio"](samples, "b", "a") == 2.0
     times = BENCH["sample_times"]({"a": lambda: None, "b": lambda: None}, 4, 0.001)
     assert [len(v) for v in times.values()] == [4, 4]
+
+
+def test_settling_the_allocator_frees_one_large_block_and_keeps_nothing() -> None:
+    tracemalloc.start()
+    try:
+        BENCH["settle_allocator"]()
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak >= 31 << 20 and kept < 4096
 
 
 def test_checks_and_report_from_given_numbers() -> None:
