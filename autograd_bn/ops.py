@@ -120,10 +120,11 @@ def add_up(a: Array, axes: tuple[int, ...], keepdims: bool = False) -> Array:
     rounding.
 
     A sum over the leading axes of a row-major array (the rows of an (N, D) batch, the
-    common case) is done as a product with a vector of ones: BLAS computes it 1.5–3× as
-    fast as numpy's reduction from 64×100 up, and no less accurately (numpy adds the rows
-    one by one; OpenBLAS, which numpy's wheels ship, keeps several partial sums). Other sums,
-    including a sum of every element (which numpy adds pairwise), are numpy's.
+    common case) is done as a product with a vector of ones: from 64×100 up BLAS computes
+    it 1.5–3× as fast as numpy's reduction, and no less accurately (numpy adds the rows one
+    by one; OpenBLAS, which numpy's wheels ship, keeps several partial sums). Other sums,
+    including a sum of every element (which numpy adds pairwise), and sums of fewer than
+    `_BLAS_FROM` elements, are numpy's.
     """
     plan = _rows_plan(a.shape, axes, keepdims)
     if plan is None or not a.flags.c_contiguous:
@@ -139,13 +140,18 @@ def _rows_plan(
 ) -> tuple[int, int, tuple[int, ...] | None] | None:
     """How `add_up` sums ``axes`` of an array of ``shape`` as ones times a matrix: the
     matrix's rows and columns and the shape to give the result (None: it has it already).
-    None when ``axes`` are not leading axes, or leave fewer than two numbers to sum into."""
+    None when ``axes`` are not leading axes, leave fewer than two numbers to sum into, or
+    the array is small (numpy's reduction starts sooner than a BLAS call)."""
     k = len(axes)
     columns = math.prod(shape[k:])
-    if k == 0 or axes != tuple(range(k)) or columns < 2:
+    if k == 0 or axes != tuple(range(k)) or columns < 2 or math.prod(shape) < _BLAS_FROM:
         return None
     kept = (1,) * k + shape[k:] if keepdims else shape[k:]
     return math.prod(shape[:k]), columns, None if kept == (columns,) else kept
+
+
+_BLAS_FROM = 1024
+"""`add_up` sums with BLAS from this many elements up."""
 
 
 @functools.lru_cache(maxsize=64)
