@@ -75,6 +75,20 @@ def test_checks_and_report_from_given_numbers() -> None:
     results["checks"] = list(checks.values())
     text = BENCH["report"](results)
     assert "MISSED" in text and "engine / torch eager, 4×5" in text
+    assert "settled" not in text  # no settled run, no second table
+
+    # the settled run is checked against the same limits, and gets a table of its own
+    slow = {**ratios, "engine / torch eager": 1.02}
+    results["bn_settled"] = [{"N": 1024, "D": 256, "dtype": "float64",
+                              "seconds": {**fast, "engine": 3.06}, "ratios": slow}]
+    checks = {c["check"]: c for c in BENCH["checks"](results)}
+    assert not checks["engine / torch eager, 1024×256, settled"]["ok"]  # 1.02 > 1.0
+    assert checks["engine / numpy + staged, 1024×256, settled"]["ok"]
+    assert "engine / torch eager, 1024×256" not in checks  # (no such run before settling)
+    results["checks"] = list(checks.values())
+    text = BENCH["report"](results)
+    assert "The same once the allocator is settled" in text
+    assert "3060.000" in text.split("The same once")[1]  # the settled engine time, in ms
 
 
 def test_cli_bench_without_the_source_tree(monkeypatch: pytest.MonkeyPatch,
