@@ -119,19 +119,27 @@ def add_up(a: Array, axes: tuple[int, ...], keepdims: bool = False) -> Array:
     """``a`` summed over ``axes`` (sorted): ``np.add.reduce(a, axes, keepdims=keepdims)``, to
     rounding.
 
-    A sum over the leading axes of a row-major array (the rows of an (N, D) batch, the
+    A sum over the leading axes of a row-major ndarray (the rows of an (N, D) batch, the
     common case) is done as a product with a vector of ones: from 64×100 up BLAS computes
     it 1.5–3× as fast as numpy's reduction, and no less accurately (numpy adds the rows one
     by one; OpenBLAS, which numpy's wheels ship, keeps several partial sums). Other sums,
-    including a sum of every element (which numpy adds pairwise), and sums of fewer than
-    `_BLAS_FROM` elements, are numpy's.
+    including a sum of every element (which numpy adds pairwise), sums of fewer than
+    `_BLAS_FROM` elements and subclasses (a masked array), are numpy's.
+
+    Two differences follow from BLAS's partial sums: the last bits of a sum over a very tall
+    array may depend on how many threads OpenBLAS uses, and a column whose partial sums
+    overflow to +inf and −inf sums to NaN where numpy's running sum stops at inf (non-finite
+    either way). The result is always a new array of its own.
     """
     plan = _rows_plan(a.shape, axes, keepdims)
-    if plan is None or not a.flags.c_contiguous:
+    if plan is None or type(a) is not np.ndarray or not a.flags.c_contiguous:
         return np.add.reduce(a, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]
     rows, columns, shape = plan
-    total = _ones(rows, a.dtype) @ a.reshape(rows, columns)
-    return total if shape is None else total.reshape(shape)
+    if shape is None:
+        return _ones(rows, a.dtype) @ a.reshape(rows, columns)
+    total = np.empty(shape, a.dtype)  # written through a flat view: the caller gets no view
+    np.matmul(_ones(rows, a.dtype), a.reshape(rows, columns), out=total.reshape(columns))
+    return total
 
 
 @functools.lru_cache(maxsize=4096)
@@ -154,12 +162,21 @@ _BLAS_FROM = 1024
 """`add_up` sums with BLAS from this many elements up."""
 
 
-@functools.lru_cache(maxsize=64)
 def _ones(n: int, dtype: np.dtype) -> Array:
-    """A read-only vector of ``n`` ones, made once per length and dtype."""
+    """A vector of ``n`` ones: made once per length and dtype (read-only) up to
+    `_KEEP_ONES_UP_TO`, so that a very tall array's sum keeps no memory once it is done."""
+    return _kept_ones(n, dtype) if n <= _KEEP_ONES_UP_TO else np.ones(n, dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _kept_ones(n: int, dtype: np.dtype) -> Array:
     ones = np.ones(n, dtype)
     ones.flags.writeable = False
     return ones
+
+
+_KEEP_ONES_UP_TO = 1 << 16
+"""At most 64 vectors of up to this many ones are kept (at most 32 MB)."""
 
 
 def spread_out(grad: Array, shape: tuple[int, ...]) -> Array:
@@ -295,7 +312,8 @@ def _times(g: Array, other: Array, shape: tuple[int, ...]) -> Array:
     arrays are large, the product is multiplied and summed over those axes in one pass with
     `np.einsum`, with no (N, D) temporary: from a million elements up that is faster than
     the product and `add_up`'s BLAS sum. It adds the rows in the same order as numpy's own
-    reduction of the product (to the last bit), so it is as accurate as numpy's sum.
+    reduction of the product (to the last bit): as accurate as numpy's sum, if a little less
+    than `add_up`'s, which the products of smaller arrays get.
     """
     if (g.shape == shape or other.shape != g.shape or g.size < _FUSE_FROM or g.ndim > 26
             or not (g.flags.c_contiguous and other.flags.c_contiguous)):

@@ -615,6 +615,47 @@ def test_add_up_sums_as_numpy_does_in_shape_dtype_and_value(data: st.DataObject)
     assert np.all(abs(got - expected) <= tolerance * scale)
 
 
+@pytest.mark.parametrize(("shape", "axes"), [
+    ((1024, 2), (0,)), ((64, 100), (0,)), ((8, 16, 100), (0,)), ((8, 16, 100), (0, 1)),
+    ((3000, 1, 2), (0,)), ((2, 2, 256), (0, 1)),
+])
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_sum_over_leading_axes_goes_to_blas_and_equals_numpys(
+        shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool, dtype: type,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    ones = ops._ones
+    monkeypatch.setattr(ops, "_ones", lambda n, d: calls.append(n) or ones(n, d))
+    a = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    got = ops.add_up(a, axes, keepdims)
+    assert calls == [math.prod(shape[:len(axes)])]  # the BLAS path, with one ones per row
+    expected = np.add.reduce(a, axis=axes, keepdims=keepdims)
+    assert got.shape == expected.shape and got.dtype == dtype
+    assert got.base is None and got.flags.writeable  # an array of its own, to add into
+    scale = np.add.reduce(abs(a), axis=axes, keepdims=keepdims)
+    assert np.all(abs(got - expected) <= (1e-13 if dtype == np.float64 else 1e-6) * scale)
+
+
+def test_a_masked_array_is_summed_by_numpy_with_its_mask() -> None:
+    data = np.arange(2048.0).reshape(1024, 2)
+    masked = np.ma.array(data, mask=np.zeros(data.shape, bool))
+    masked.mask[0, 0] = True
+    np.testing.assert_array_equal(ops.add_up(masked, (0,)), masked.sum(axis=0))
+    x = Tensor(masked)
+    x.sum(axis=0).backward(np.ones(2))
+    np.testing.assert_array_equal(x.grad, np.ones((1024, 2)))
+
+
+def test_a_very_tall_sum_keeps_no_vector_of_ones() -> None:
+    ops._kept_ones.cache_clear()
+    ops.add_up(np.ones((ops._KEEP_ONES_UP_TO + 1, 2)), (0,))
+    assert ops._kept_ones.cache_info().currsize == 0
+    ops.add_up(np.ones((ops._KEEP_ONES_UP_TO, 2)), (0,))
+    assert ops._kept_ones.cache_info().currsize == 1
+    assert not ops._ones(64, np.dtype(np.float64)).flags.writeable
+
+
 def test_only_a_sum_over_leading_axes_is_a_product_with_ones() -> None:
     assert ops._rows_plan((64, 100), (0,), False) == (64, 100, None)
     assert ops._rows_plan((64, 100), (0,), True) == (64, 100, (1, 100))
@@ -623,7 +664,6 @@ def test_only_a_sum_over_leading_axes_is_a_product_with_ones() -> None:
     for shape, axes in [((64, 100), (1,)), ((8, 16, 100), (0, 2)), ((64, 100), ()),
                         ((64, 100), (0, 1)), ((64, 1), (0,)), ((2048,), (0,)), ((4, 5), (0,))]:
         assert ops._rows_plan(shape, axes, False) is None, (shape, axes)  # numpy's reduce
-    assert not ops._ones(64, np.dtype(np.float64)).flags.writeable
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
