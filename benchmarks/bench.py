@@ -201,11 +201,12 @@ def settle_allocator() -> None:
     """Free one large block, as a process that has worked on large arrays has done once.
 
     glibc's malloc hands freed memory back to the kernel once more than its trim threshold
-    is free at the top of the heap, and raises that threshold (up to 64 MB) the first time
-    a large block is freed. Until then the arrays of each call can go back to the kernel
-    and return on the next call as fresh pages, which must be faulted in: that is the
-    allocation cost the issue's table includes. After this call freed memory stays with the
-    process and is reused. (An unused `np.empty` touches no memory: it costs microseconds.)
+    is free at the top of the heap, and raises that threshold to twice the size of a large
+    block the process frees (blocks of up to 32 MB count). Until then the arrays of each
+    call can go back to the kernel and return on the next call as fresh pages, which must be
+    faulted in: that is the allocation cost the issue's table includes. After this call
+    freed memory stays with the process and is reused. (An unused `np.empty` touches no
+    memory: it costs microseconds.)
     """
     block = np.empty(31 << 20, np.uint8)  # under glibc's 32 MB cap on the raised threshold
     del block
