@@ -443,6 +443,43 @@ def test_power_zero_and_one_at_zero() -> None:
     assert (Tensor(2.0, label="a") ** -1).local_derivative(0) == "−1·a^−2"
 
 
+def test_one_copy_is_the_row_a_large_spread_out_gradient_repeats() -> None:
+    row, column = np.arange(256.0).reshape(1, 256), np.arange(64.0).reshape(64, 1)
+    for small in (row, column, row[0]):
+        spread = ops.spread_out(small, (64, 256))  # 16,384 elements: a view
+        one = ops.one_copy(spread)
+        assert one.shape == small.reshape((1,) * (2 - small.ndim) + small.shape).shape
+        assert np.shares_memory(one, small)
+        np.testing.assert_array_equal(np.broadcast_to(one, spread.shape), spread)
+    full = np.ones((64, 256))
+    tiny = np.broadcast_to(row[:, :8], (64, 8))  # a small view is left as it is (not worth it)
+    assert ops.one_copy(full) is full and ops.one_copy(tiny) is tiny
+
+
+@pytest.mark.parametrize("p", [2.0, 3.0, 0.5, -1.0, 0.0])
+def test_pow_scales_a_spread_out_gradient_once_and_gets_the_same_numbers(p: float) -> None:
+    rng = np.random.default_rng(1)
+    a = rng.uniform(0.5, 2.0, (64, 256))
+    spread = ops.spread_out(rng.standard_normal((1, 256)), a.shape)
+    assert ops.one_copy(spread) is not spread  # the one-row path is taken
+    vjp = ops.pow.vjps[0]
+    got, expected = vjp(spread, a**p, a, p=p), vjp(np.array(spread), a**p, a, p=p)
+    assert got.shape == a.shape
+    if p in (2.0, 0.0):  # 2·g·a either way: doubling is exact
+        np.testing.assert_array_equal(got, expected)
+    else:  # (p·g)·a^(p−1) against g·(p·a^(p−1)): one rounding apart
+        np.testing.assert_allclose(got, expected, rtol=4e-16 * 4, atol=0)
+
+
+def test_the_gradient_of_a_large_variance_through_its_spread_out_gradient() -> None:
+    rng = np.random.default_rng(2)
+    x = Tensor(rng.standard_normal((128, 128)))
+    weights = rng.standard_normal(128)
+    ((x - x.mean(axis=0)) ** 2).mean(axis=0).backward(weights)
+    centred = x.data - x.data.mean(axis=0)  # the other term, through the mean, is 0
+    np.testing.assert_allclose(x.grad, 2 / 128 * centred * weights, rtol=1e-12, atol=1e-15)
+
+
 def test_numpy_reductions_on_tensors() -> None:
     x = Tensor(np.arange(6.0).reshape(2, 3))
     total = np.sum(x)
@@ -566,14 +603,16 @@ def test_only_a_large_sum_over_leading_axes_of_row_major_arrays_takes_one_pass(
     calls = []
     einsum = np.einsum
     monkeypatch.setattr(np, "einsum", lambda *args: calls.append(args[0]) or einsum(*args))
-    g = np.ones((1024, 1024))
-    ops._times(g, g, (1024,))
-    ops._times(g, g, (1, 1024))
+    g = np.ones((128, 256))  # 2**15 elements in 256 columns: the smallest that qualify
+    ops._times(g, g, (256,))
+    ops._times(g, g, (1, 256))
     assert calls == ["ab,ab->b", "ab,ab->b"]
-    for shape in [(1024, 1), (1, 1), (1024, 1024)]:  # the last axis is summed pairwise by numpy
+    for shape in [(128, 1), (1, 1), (128, 256)]:  # the last axis is summed pairwise by numpy
         ops._times(g, g, shape)
-    ops._times(np.asfortranarray(g), g, (1024,))  # not row-major
-    ops._times(np.ones((1023, 1024)), np.ones((1023, 1024)), (1024,))  # the temporary is cheaper
+    ops._times(np.asfortranarray(g), g, (256,))  # not row-major
+    ops._times(np.ones((127, 256)), np.ones((127, 256)), (256,))  # the temporary is cheaper
+    narrow = np.ones((1 << 16, 15))  # einsum's loop is slow over fewer than 16 columns
+    ops._times(narrow, narrow, (15,))
     assert len(calls) == 2
 
 
