@@ -89,6 +89,30 @@ def test_checks_and_report_from_given_numbers() -> None:
     text = BENCH["report"](results)
     assert "The same once the allocator is settled" in text
     assert "3060.000" in text.split("The same once")[1]  # the settled engine time, in ms
+    assert "Not checked" not in text  # no one-thread timing, no such lines
+
+    # the engine against torch on one thread is reported, never checked
+    results["bn_settled"][0]["ratios"]["engine / torch eager, 1 thread"] = 0.8
+    checks = {c["check"]: c for c in BENCH["checks"](results)}
+    assert not any("1 thread" in name for name in checks)
+    results["checks"] = list(checks.values())
+    text = BENCH["report"](results)
+    not_checked = text.split("Not checked")[1].splitlines()
+    assert not_checked[1].split() == ["1024×256,", "settled", "0.800"]
+
+
+def test_one_thread_holds_torch_to_one_thread_and_gives_its_threads_back() -> None:
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    assert BENCH["one_thread"](torch.get_num_threads)() == 1
+    assert torch.get_num_threads() == before
+
+    def fails() -> None:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        BENCH["one_thread"](fails)()
+    assert torch.get_num_threads() == before
 
 
 def test_cli_bench_without_the_source_tree(monkeypatch: pytest.MonkeyPatch,
