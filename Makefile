@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup run test lint images bench clean
+.PHONY: setup run test lint images bench why clean
 
 setup: $(VENV)/.installed
 
@@ -41,6 +41,9 @@ images: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench.py
+
+why: setup
+	$(BIN)/python benchmarks/why.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis bn_graph.svg bn_report.html

@@ -368,8 +368,8 @@ def report(results: dict[str, Any]) -> str:
         lines += ["", "Not checked: engine / torch eager held to one thread (as numpy's "
                   "elementwise ops run), timed apart"]
         for row, regime in one_threaded:
-            lines.append(f"  {row['N']}×{row['D']}{regime:<52}"
-                         f"{row['ratios']['engine / torch eager, 1 thread']:>7.3f}")
+            lines.append(f"  {row['N']}×{row['D']}{regime}".ljust(63)
+                         + f"{row['ratios']['engine / torch eager, 1 thread']:>7.3f}")
     return "\n".join(lines)
 
 

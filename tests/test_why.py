@@ -1,0 +1,35 @@
+"""benchmarks/why.py: its plain-numpy BN is the engine's, and the script runs (times unasserted)."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograd_bn import Tensor, batchnorm
+
+WHY = runpy.run_path(str(Path(__file__).resolve().parent.parent / "benchmarks" / "why.py"),
+                     run_name="why_under_test")
+
+
+@pytest.mark.parametrize(("n", "d"), [(1, 3), (8, 3), (64, 100)])
+def test_plain_numpy_bn_gives_the_engines_gradients(n: int, d: int) -> None:
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((n, d)) * 5 + 12
+    gamma, beta, dout = rng.standard_normal(d), rng.standard_normal(d), rng.standard_normal((n, d))
+    leaves = Tensor(x), Tensor(gamma), Tensor(beta)
+    batchnorm(*leaves, WHY["bench"].EPS).backward(dout)
+    for keep_all in (False, True):
+        grads = WHY["plain_numpy_bn"](x, gamma, beta, dout, keep_all=keep_all)
+        for got, leaf in zip(grads, leaves, strict=True):
+            np.testing.assert_allclose(got, leaf.grad, rtol=1e-9, atol=1e-12)
+
+
+def test_the_quick_run_reports_every_measurement(capsys: pytest.CaptureFixture[str]) -> None:
+    assert WHY["main"](["--quick"]) == 0
+    out = capsys.readouterr().out
+    for line in ("(N, D) · (D,) row", "to a thread and back", "plain numpy, same passes"):
+        assert line in out
+    assert "engine / this:" in out
