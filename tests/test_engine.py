@@ -496,6 +496,20 @@ def test_pow_scales_a_spread_out_gradient_once_and_gets_the_same_numbers(p: floa
         np.testing.assert_allclose(got, expected, rtol=4e-16 * 4, atol=0)
 
 
+@pytest.mark.parametrize(("p", "dtype", "huge"), [(2.0, np.float32, 3e38), (3.0, np.float32, 3e38),
+                                                (2.0, np.float64, 1.5e308)])
+def test_pow_of_a_huge_spread_out_gradient_does_not_overflow_early(
+        p: float, dtype: type, huge: float) -> None:
+    """2·g overflows where 2·g·a, with a small a, does not: the result must not depend on
+    whether g came spread out (a large array) or not (a small one)."""
+    for shape in ((8, 8), (128, 64)):  # the second is large enough to be spread as a view
+        x = Tensor(np.full(shape, 0.1, dtype))
+        (x**p).sum().backward(dtype(huge))
+        expected = dtype(huge) * (dtype(p) * dtype(0.1) ** dtype(p - 1))
+        assert np.isfinite(x.grad).all(), shape
+        np.testing.assert_allclose(x.grad, expected, rtol=1e-6)
+
+
 def test_the_gradient_of_a_large_variance_through_its_spread_out_gradient() -> None:
     rng = np.random.default_rng(2)
     x = Tensor(rng.standard_normal((128, 128)))
@@ -636,8 +650,8 @@ def test_only_a_large_sum_over_leading_axes_of_row_major_arrays_takes_one_pass(
         ops._times(g, g, shape)
     ops._times(np.asfortranarray(g), g, (256,))  # not row-major
     ops._times(np.ones((127, 256)), np.ones((127, 256)), (256,))  # the temporary is cheaper
-    narrow = np.ones((1 << 16, 15))  # einsum's loop is slow over fewer than 16 columns
-    ops._times(narrow, narrow, (15,))
+    narrow = np.ones((1 << 10, 63))  # einsum's loop is no faster over fewer than 64 columns
+    ops._times(narrow, narrow, (63,))
     assert len(calls) == 2
 
 
