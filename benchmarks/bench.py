@@ -20,9 +20,10 @@ What is measured (float64 unless said otherwise):
   their own (so that switching torch's threads cannot touch the checked times); that ratio
   is reported, not checked.
 
-Methods are timed in interleaved rounds (each round runs every method for about the same time,
-in turn), so a noisy neighbour slows them all alike; each time is the median over rounds, and
-each checked ratio is the median over rounds of the ratio of two methods within one round.
+Methods are timed in interleaved rounds (each round runs every method for about the same
+time, in a random order), so a noisy neighbour slows them all alike; each time is the median
+over rounds, and each checked ratio is the median over rounds of the ratio of two methods
+within one round.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import gc
 import itertools
 import json
 import platform
+import random
 import statistics
 import sys
 import time
@@ -50,7 +52,7 @@ from autograd_bn.files import atomic_write, check_writable  # noqa: E402
 try:
     import torch
 except ImportError:  # torch is an optional extra
-    torch = None
+    torch = None  # type: ignore[assignment]
 
 EPS = 1e-5
 SIZES = [(4, 5), (64, 100), (1024, 256), (4096, 1024)]
@@ -175,16 +177,18 @@ def sample_times(methods: dict[str, Callable[[], object]], rounds: int,
     """Seconds per call of each method in each of ``rounds`` interleaved rounds (after one
     warm-up round): a round runs every method in turn, about ``target`` seconds each.
 
-    The order rotates by one each round, so every method runs equally often right after each
-    other one: a method that leaves the machine slower for a while (torch's OpenMP workers
-    spin after its ops; its code and data fill the caches) slows the others alike, not
-    always the same one.
+    Each round takes the methods in a new random order (the same orders in every run), so
+    each method follows each other one about equally often: a method that leaves the machine
+    slower for a while (torch's OpenMP workers spin after its ops; its code and data fill the
+    caches) slows the others alike, not always the same one. (Rotating one order would not:
+    every method would always follow the same one.)
     """
     counts = {name: calibrate(fn, target) for name, fn in methods.items()}
     samples: dict[str, list[float]] = {name: [] for name in methods}
     names = list(methods)
+    orders = random.Random(0)
     for r in range(rounds + 1):
-        for name in names[r % len(names):] + names[:r % len(names)]:
+        for name in orders.sample(names, len(names)):
             fn, k = methods[name], counts[name]
             start = time.perf_counter()
             for _ in range(k):

@@ -107,7 +107,7 @@ def run(quick: bool) -> str:
              "1. numpy's price for a broadcast"]
     lines += measure(broadcast_methods(), rounds, target)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        handoff = {"to a thread and back": lambda: pool.submit(int).result()}
+        handoff: Methods = {"to a thread and back": lambda: pool.submit(int).result()}
         lines += ["", "2. handing a call that does nothing to another thread"]
         lines += measure(handoff, rounds, target)
     lines += ["", "3. BN forward+backward"]

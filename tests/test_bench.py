@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import runpy
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,47 @@ def test_sampled_times_are_positive_per_call_figures() -> None:
     times = BENCH["sample_times"]({"a": lambda: sum(range(10)), "b": lambda: None}, 3, 0.001)
     assert set(times) == {"a", "b"} and all(t > 0 for ts in times.values() for t in ts)
     assert BENCH["peak_memory"](lambda: np.ones(100_000)) >= 800_000
+
+
+def test_each_method_follows_each_other_one_in_some_round() -> None:
+    calls: list[str] = []
+    methods = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    BENCH["sample_times"](methods, 12, 0.0)  # one call per method per round (and calibration)
+    rounds = [calls[i:i + 3] for i in range(3, len(calls), 3)]
+    assert all(sorted(r) == ["a", "b", "c"] for r in rounds)
+    after = {(r[i - 1], r[i]) for r in rounds for i in (1, 2)}
+    assert after == {(x, y) for x in "abc" for y in "abc" if x != y}  # rotation gives only 3
+
+
+def test_the_one_thread_timing_is_wired_to_torch_on_one_thread(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch")
+    seconds = {"engine": 1.0, "torch eager": 2.0, "torch eager, 1 thread": 4.0}
+    wrapped = []
+
+    def one_thread(fn: Callable[[], object]) -> Callable[[], object]:
+        def run() -> object:
+            return fn()
+        wrapped.append(run)
+        return run
+
+    def fake_sample_times(methods: dict[str, Callable[[], object]], rounds: int,
+                          target: float) -> dict[str, list[float]]:
+        if "torch eager, 1 thread" in methods:  # timed apart, with the engine only
+            assert set(methods) == {"engine", "torch eager, 1 thread"}
+            assert methods["torch eager, 1 thread"] in wrapped
+        return {name: [seconds.get(name, 3.0)] * rounds for name in methods}
+
+    module = BENCH["measure_bn"].__globals__  # (run_path returned a copy of it)
+    monkeypatch.setitem(module, "sample_times", fake_sample_times)
+    monkeypatch.setitem(module, "one_thread", one_thread)
+    plain, = BENCH["measure_bn"]([(4, 5, "float64")], 3, 0.0)
+    assert "torch eager, 1 thread" not in plain["seconds"]
+    row, = BENCH["measure_bn"]([(4, 5, "float64")], 3, 0.0, with_one_thread=True)
+    assert len(wrapped) == 1
+    assert row["seconds"]["torch eager, 1 thread"] == 4.0
+    assert row["ratios"]["engine / torch eager, 1 thread"] == 0.25
+    assert row["ratios"]["engine / torch eager"] == 0.5
 
 
 def test_paired_ratio_is_the_median_of_ratios_within_rounds() -> None:
