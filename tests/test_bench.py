@@ -74,6 +74,19 @@ def test_the_one_thread_timing_is_wired_to_torch_on_one_thread(
     assert row["ratios"]["engine / torch eager"] == 0.5
 
 
+def test_a_run_times_torch_on_one_thread_once_settled_only(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch")
+    module = BENCH["run"].__globals__
+    monkeypatch.setitem(module, "sample_times", lambda methods, rounds, target: {
+        name: [1.0] * rounds for name in methods})
+    monkeypatch.setitem(module, "warm_up", lambda methods, seconds: None)
+    results = BENCH["run"](True)
+    assert all("torch eager, 1 thread" not in row["seconds"] for row in results["bn"])
+    assert all(row["ratios"]["engine / torch eager, 1 thread"] == 1.0
+               for row in results["bn_settled"])
+
+
 def test_paired_ratio_is_the_median_of_ratios_within_rounds() -> None:
     samples = {"a": [1.0, 2.0, 30.0], "b": [2.0, 4.0, 10.0]}  # a slow spell in round 2
     assert BENCH["paired_ratio"](samples, "a", "b") == 0.5  # not median 2 / median 4 ...

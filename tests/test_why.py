@@ -50,6 +50,16 @@ def test_measure_prints_medians_and_the_first_method_over_each(
     assert lines[1].split() == ["plain", "1.0", "µs", "engine", "/", "this:", "3.00"]
 
 
+def test_torch_is_timed_on_one_thread_and_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch")
+    held = []
+    monkeypatch.setattr(WHY["bench"], "one_thread", lambda fn: held.append(fn) or (lambda: 1))
+    methods = WHY["bn_methods"]()
+    assert list(methods) == ["engine", "plain numpy, same passes", "the same, keeping all",
+                             "torch eager, 1 thread", "torch eager"]
+    assert held == [methods["torch eager"]] and methods["torch eager, 1 thread"]() == 1
+
+
 def test_the_quick_run_reports_every_measurement(capsys: pytest.CaptureFixture[str]) -> None:
     assert WHY["main"](["--quick"]) == 0
     out = capsys.readouterr().out
