@@ -324,11 +324,11 @@ def _times(g: Array, other: Array, shape: tuple[int, ...]) -> Array:
     When that input was broadcast over leading axes (a (D,) γ times an (N, D) x̂) and the
     arrays are large, the product is multiplied and summed over those axes in one pass with
     `np.einsum`, with no (N, D) temporary: from 32,768 elements and 64 columns up that is
-    faster than the product and `add_up`'s BLAS sum (1.4× at 1024×256, 3× at 4096×1024;
+    faster than the product and `add_up`'s BLAS sum (1.4× at 1024×256, 3× at 4096×1024,
     1.1× at 2048×64; over fewer columns einsum's loop is no faster, and over 3 it is 3.5×
-    slower). It adds the rows in the same order
-    as numpy's own reduction of the product (to the last bit): as accurate as numpy's sum,
-    if a little less than `add_up`'s, which the products of smaller arrays get.
+    slower). It adds the rows in the same order as numpy's own reduction of the product (to
+    the last bit): as accurate as numpy's sum, if a little less than `add_up`'s, which the
+    products of smaller arrays get.
     """
     if (g.shape == shape or other.shape != g.shape or g.size < _FUSE_FROM or g.ndim > 26
             or math.prod(shape) < _FUSE_COLUMNS
