@@ -47,7 +47,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autograd_bn import Tensor, batchnorm, manual  # noqa: E402
-from autograd_bn.files import atomic_write, check_writable  # noqa: E402
+from viz.files import atomic_write, check_writable  # noqa: E402
 
 try:
     import torch

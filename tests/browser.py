@@ -346,8 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = args.report
         if path is None:
-            from autograd_bn.problem import make_problem
-            from autograd_bn.report import write_report
+            from autograd_bn.bn.problem import make_problem
+            from autograd_bn.text.report import write_report
 
             path = write_report(make_problem(), Path(tmp) / "bn_report.html")
         seen = inspect(path, screenshot=args.output)

@@ -6,7 +6,7 @@
 
 One idea per module: `viz.values` (arrays as short text), `viz.style` (looks), `viz.graph`
 (`draw`), `viz.output` (`render`). Node names and the backward edges' labels come from
-`autograd_bn.naming`, which the trace and the report use too.
+`autograd_bn.engine.naming`, which the trace and the report use too.
 """
 
 from viz.graph import draw

@@ -14,8 +14,8 @@ from html import escape
 
 import graphviz
 
-from autograd_bn.naming import edge_label, op_text, short_names
-from autograd_bn.tensor import Tensor
+from autograd_bn.engine.naming import edge_label, op_text, short_names
+from autograd_bn.engine.tensor import Tensor
 from viz import style
 from viz.values import array_lines
 

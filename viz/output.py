@@ -9,8 +9,8 @@ from typing import Any
 
 import graphviz
 
-from autograd_bn.files import atomic_write, check_writable
-from autograd_bn.tensor import Tensor
+from autograd_bn.engine.tensor import Tensor
+from viz.files import atomic_write, check_writable
 from viz.graph import draw
 
 FORMATS = ("svg", "png", "pdf", "dot")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autograd_bn.tensor import Tensor
+from autograd_bn.engine.tensor import Tensor
 
 FONT = "Helvetica,Arial,DejaVu Sans,sans-serif"
 FORWARD = "black"

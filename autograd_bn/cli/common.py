@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from autograd_bn.problem import DTYPES, MAX_SEED, Problem, make_problem
+from autograd_bn.bn.problem import DTYPES, MAX_SEED, Problem, make_problem
 
 
 def add_problem_args(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +50,7 @@ def add_comparison_args(parser: argparse.ArgumentParser) -> None:
 
 
 def comparison_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The keyword arguments of `autograd_bn.compare.compare` that the flags ask for.
+    """The keyword arguments of `autograd_bn.check.compare.compare` that the flags ask for.
 
     Checks the flags first (``ValueError`` naming the flag); loads your layer, if given.
     """
@@ -66,7 +66,7 @@ def comparison_options(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError("--name names your layer's row: it needs --forward and --backward")
     user = None
     if args.forward is not None:
-        from autograd_bn.userimpl import load_user_impl
+        from autograd_bn.check.userimpl import load_user_impl
 
         user = load_user_impl(args.forward, args.backward, args.name.strip())
     return {"user": user, "with_torch": args.torch, "numerical": args.numerical,

@@ -15,6 +15,7 @@ from autograd_bn.cli.common import (
     comparison_options,
     problem_from_args,
 )
+from autograd_bn.text.table import format_table
 
 EPILOG = """\
 check your own layer (cs231n signatures):
@@ -47,14 +48,15 @@ def register(subparsers: Any) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from autograd_bn.compare import compare, dumps
+    from autograd_bn.check.compare import compare, dumps
 
     problem = problem_from_args(args)
     options = comparison_options(args)
     comparison = compare(problem, **options)
     report = None
     if args.explain:
-        from autograd_bn.explain import explain_report, format_explain
+        from autograd_bn.check.explain import explain_report
+        from autograd_bn.text.explain import format_explain
 
         report = explain_report(comparison)
     if args.json:
@@ -63,7 +65,7 @@ def run_compare(args: argparse.Namespace) -> int:
             data["explain"] = report
         print(dumps(data))
     else:
-        print(comparison.format_table())
+        print(format_table(comparison))
         if report is not None:
             print()
             print(format_explain(report))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 import viz
-from autograd_bn.bn import batchnorm
+from autograd_bn.bn.primitives import batchnorm
 from autograd_bn.cli.common import add_problem_args, problem_from_args
 from viz.graph import RANKDIRS
 

@@ -15,8 +15,8 @@ from autograd_bn.cli.common import (
     comparison_options,
     problem_from_args,
 )
-from autograd_bn.files import atomic_write, check_writable
-from autograd_bn.report import build_report
+from autograd_bn.text.report import build_report
+from viz.files import atomic_write, check_writable
 
 DEFAULT_PATH = "bn_report.html"
 

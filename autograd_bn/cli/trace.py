@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from autograd_bn.check.trace import trace_batchnorm
 from autograd_bn.cli.common import add_problem_args, problem_from_args
-from autograd_bn.trace import trace_batchnorm
+from autograd_bn.text.trace import format_trace
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,5 +27,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     trace = trace_batchnorm(problem_from_args(args))
-    print(trace.to_json() if args.json else trace.format_text())
+    print(trace.to_json() if args.json else format_trace(trace))
     return 0 if trace.all_match else 1

@@ -1,0 +1,97 @@
+"""Batch Normalisation built from the engine's primitives, node by node as in the seed's graph.
+
+The engine derives its gradient; nothing here is BN-specific calculus. The twelve nodes carry
+the seed's numbers and names as labels:
+
+    (1) x          (2) mean = x.mean(0)     (3) x − mean          (4) (3)²
+    (5) var = (4).mean(0)                   (6) std = sqrt((5) + ε)
+    (7) 1/(6)      (8) x̂ = (3)·(7)          (9) γ                 (10) (8)·(9)
+    (11) β         (12) out = (10) + (11)
+
+Two more nodes have no number in the seed: the constant ε and the sum (5)+ε under the square
+root, so ``out.nodes()`` lists 14 nodes.
+
+The variance divides by N (the biased estimate), as in the seed, cs231n and the training-mode
+forward pass of the paper. With N = 1 the variance is 0, std = √ε, x̂ = 0 and out = β: the
+batch carries no information about scale, so BN's output is its shift alone (and dx = 0).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd_bn.bn.inputs import check_inputs
+from autograd_bn.engine.dtypes import refuse_non_finite
+from autograd_bn.engine.tensor import Tensor, _constant_node
+
+SEED_LABELS = {
+    1: "(1) x", 2: "(2) mean", 3: "(3) x − mean", 4: "(4) (3)²", 5: "(5) var",
+    6: "(6) std", 7: "(7) 1/(6)", 8: "(8) x̂", 9: "(9) γ", 10: "(10) (8)·(9)",
+    11: "(11) β", 12: "(12) out",
+}
+"""The seed's node numbers and the labels `batchnorm` gives those nodes."""
+
+
+def _array(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _leaf(given: Any, checked: np.ndarray, number: int) -> Tensor:
+    """The caller's Tensor, or a new leaf (labelled) for an array."""
+    if isinstance(given, Tensor):
+        if given.data.dtype != checked.dtype:
+            name = {1: "x", 9: "gamma", 11: "beta"}[number]
+            raise TypeError(
+                f"{name} is a {given.dtype} Tensor but the inputs together are {checked.dtype}: "
+                "pass x, gamma and beta in one dtype (a Tensor is not converted)"
+            )
+        return given
+    return Tensor(checked, label=SEED_LABELS[number])
+
+
+def batchnorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> Tensor:
+    """Training-mode batch norm of an (N, D) ``x`` over axis 0, as a graph of engine ops.
+
+    ``x``, ``gamma`` (D,) and ``beta`` (D,) may be Tensors (their labels are kept if they have
+    one) or anything array-like (they become leaves labelled (1) x, (9) γ, (11) β). Returns
+    node (12); call ``.backward(dout)`` on it and read ``x.grad``, ``gamma.grad``… or walk
+    ``out.nodes()`` to see every intermediate gradient.
+
+    Raises `ValueError` when x is not 2-D, the batch is empty, gamma or beta is not of shape
+    (D,), or eps is not a finite number > 0; `TypeError` for non-numeric data, or for Tensors
+    of a dtype other than the inputs' common one (the graph is built in one dtype).
+    """
+    x_arr, gamma_arr, beta_arr, eps = check_inputs(_array(x), _array(gamma), _array(beta), eps,
+                                                   x_finite=False)
+    x = _leaf(x, x_arr, 1)
+    gamma = _leaf(gamma, gamma_arr, 9)
+    beta = _leaf(beta, beta_arr, 11)
+    epsilon = _constant_node(np.asarray(eps, dtype=x_arr.dtype))
+    epsilon._label = "ε"
+
+    mean = _label(x.mean(axis=0), 2)
+    if not np.isfinite(mean.data).all():
+        # A NaN or an infinity in x makes its column's mean NaN or infinite, so x itself is
+        # checked only then (check_inputs would have made one more pass over all of x). A
+        # finite x whose column sums overflowed passes and goes on, as it always did.
+        refuse_non_finite(x_arr, "x")
+    for given, number in ((x, 1), (gamma, 9), (beta, 11)):  # only once the inputs are good
+        if given._label is None:
+            given._label = SEED_LABELS[number]
+    centred = _label(x - mean, 3)
+    squared = _label(centred**2, 4)
+    var = _label(squared.mean(axis=0), 5)
+    shifted = var + epsilon
+    shifted._label = "(5)+ε"
+    std = _label(shifted.sqrt(), 6)
+    inv_std = _label(std.reciprocal(), 7)
+    x_hat = _label(centred * inv_std, 8)
+    scaled = _label(x_hat * gamma, 10)
+    return _label(scaled + beta, 12)
+
+
+def _label(t: Tensor, number: int) -> Tensor:
+    t._label = SEED_LABELS[number]  # (the setter's checks are for users: these are fine)
+    return t

@@ -1,0 +1,149 @@
+"""Running each backward pass on a BN problem, and timing it.
+
+Every runner takes a `Problem` and ``repeats`` (None: time for about 20 ms) and returns
+``(out, (dx, dgamma, dbeta), median_seconds, calls)``: autograd (`autograd`), torch.autograd
+(`torch_run`) and your layer (`user_run`). `numerical` is the float64 central-difference
+reference; the hand-written passes are timed with `median_time` directly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograd_bn.bn import manual
+from autograd_bn.bn.primitives import batchnorm
+from autograd_bn.bn.problem import Problem
+from autograd_bn.check.userimpl import UserImpl, run_backward, run_forward, time_backward
+from autograd_bn.engine.gradcheck import numerical_gradient
+from autograd_bn.engine.tensor import Tensor
+
+Array = np.ndarray
+Result = tuple[Array, tuple[Array, ...], float, int]
+"""``(out, (dx, dgamma, dbeta), median seconds per backward call, calls timed)``."""
+
+NUMERICAL_STEP = 1e-5
+"""The central-difference step h of the numerical gradient."""
+DESCRIPTIONS = {
+    "autograd": "the engine: BN from primitive ops, reverse-mode autodiff (the reference)",
+    "staged": "the seed's computational-graph pass, one step per node",
+    "analytical": "the seed's chain-rule pass, which keeps the dL_mu2 term",
+    "compact": "cs231n's one-line batchnorm_backward_alt",
+    "paper": "Ioffe & Szegedy (2015), page 4",
+    "torch": "torch.autograd through torch.nn.functional.batch_norm (outside reference)",
+}
+_MIN_CALLS, _MAX_CALLS, _BUDGET = 5, 2000, 0.02
+
+
+def median_time(
+    call: Callable[[], Any],
+    repeats: int | None = None,
+    setup: Callable[[], Any] | None = None,
+    budget: float = _BUDGET,
+) -> tuple[float, int]:
+    """Median seconds per ``call()`` and the number of calls timed.
+
+    With ``repeats`` the call is timed that many times; otherwise until ``budget`` seconds
+    have passed and at least 5 calls were made (at most 2000). ``setup()`` runs before each
+    call, outside the timed region.
+    """
+    times: list[float] = []
+    start = time.perf_counter()
+    while True:
+        if setup is not None:
+            setup()
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+        if repeats is not None:
+            if len(times) >= repeats:
+                break
+        elif len(times) >= _MAX_CALLS or (
+            len(times) >= _MIN_CALLS and time.perf_counter() - start >= budget
+        ):
+            break
+    return float(np.median(times)), len(times)
+
+
+def numerical(p: Problem) -> tuple[Array, Array, Array]:
+    """Central-difference gradients of ``Σ out·dout``, always in float64."""
+    x, gamma, beta, dout = (np.asarray(a, dtype=np.float64)
+                            for a in (p.x, p.gamma, p.beta, p.dout))
+
+    def bn(xa: Array, ga: Array, ba: Array) -> Array:
+        return manual.batchnorm_forward(xa, ga, ba, p.eps)[0]
+
+    return (
+        numerical_gradient(lambda v: bn(v, gamma, beta), x, dout, NUMERICAL_STEP),
+        numerical_gradient(lambda v: bn(x, v, beta), gamma, dout, NUMERICAL_STEP),
+        numerical_gradient(lambda v: bn(x, gamma, v), beta, dout, NUMERICAL_STEP),
+    )
+
+
+def autograd(p: Problem, repeats: int | None) -> Result:
+    """The engine: BN built from ops, ``backward(dout)`` timed on the built graph."""
+    leaves = [Tensor(p.x, label="(1) x"), Tensor(p.gamma, label="(9) γ"),
+              Tensor(p.beta, label="(11) β")]
+    out = batchnorm(leaves[0], leaves[1], leaves[2], eps=p.eps)
+    out.backward(p.dout)
+    grads = tuple(leaf.grad.copy() for leaf in leaves)  # type: ignore[union-attr]
+
+    def reset() -> None:
+        for leaf in leaves:
+            leaf.grad = None
+
+    seconds, calls = median_time(lambda: out.backward(p.dout), repeats, reset)
+    return out.data, grads, seconds, calls
+
+
+def manual_run(name: str, p: Problem, repeats: int | None,
+               cache: manual.Cache) -> tuple[tuple[Array, ...], float, int]:
+    """The hand-written pass ``name`` on ``cache``: its gradients, median time and calls."""
+    backward = manual.BACKWARDS[name]
+    grads = backward(p.dout, cache)
+    seconds, calls = median_time(lambda: backward(p.dout, cache), repeats)
+    return grads, seconds, calls
+
+
+def torch_available() -> bool:
+    """Whether ``import torch`` works (an installed but broken torch counts as missing)."""
+    try:
+        import torch  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def torch_run(p: Problem, repeats: int | None) -> Result:
+    """torch.autograd through ``torch.nn.functional.batch_norm`` in training mode."""
+    import torch
+
+    x, gamma, beta = (torch.from_numpy(np.array(a)).requires_grad_()
+                      for a in (p.x, p.gamma, p.beta))
+    dout = torch.from_numpy(np.array(p.dout))
+    out = torch.nn.functional.batch_norm(x, None, None, gamma, beta, training=True,
+                                         momentum=0.0, eps=p.eps)
+
+    def backward() -> tuple[Any, ...]:
+        return torch.autograd.grad(out, (x, gamma, beta), dout, retain_graph=True)
+
+    grads = tuple(g.detach().numpy().copy() for g in backward())
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # like numpy here; idle worker threads only add noise
+    try:
+        seconds, calls = median_time(backward, repeats)
+    finally:
+        torch.set_num_threads(threads)
+    return out.detach().numpy().copy(), grads, seconds, calls
+
+
+def user_run(impl: UserImpl, p: Problem, repeats: int | None) -> Result:
+    """Your layer: forward and backward checked (`autograd_bn.check.userimpl`), backward timed."""
+    out, cache = run_forward(impl, p.x, p.gamma, p.beta, p.eps)
+    grads = run_backward(impl, p.dout, cache)
+    seconds, calls = time_backward(impl, p.dout, cache,
+                                   lambda call, setup: median_time(call, repeats, setup))
+    return out, grads, seconds, calls

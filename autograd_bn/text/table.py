@@ -1,0 +1,82 @@
+"""`format_table`: a `Comparison` as text for a terminal of 100 columns."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import TYPE_CHECKING
+
+from autograd_bn.check.metrics import GRADS, Metrics
+from autograd_bn.text.numbers import format_number, format_seconds, problem_text
+
+if TYPE_CHECKING:
+    from autograd_bn.check.results import Comparison
+
+
+WIDTH = 100
+"""Columns of the terminal the table is made for."""
+
+
+def _fit(text: str) -> list[str]:
+    """``text`` in lines of at most `WIDTH` columns, continued with an indent of two."""
+    return textwrap.wrap(text, WIDTH, subsequent_indent="  ", break_on_hyphens=False) or [""]
+
+
+def _agreement(m: Metrics) -> str:
+    return "exact" if m.exact else "close" if m.allclose else "DIFFERS"
+
+
+def format_table(c: Comparison) -> str:
+    """Two aligned tables (errors and times; agreement), a legend and the RESULT line.
+
+    Every line but the RESULT line fits in 100 columns (your row's name has at most 20
+    characters; long descriptions are wrapped); the RESULT line stays one line to grep for.
+    """
+    n, d = c.problem.shape
+    w = max(12, max(len(r.name) for r in c.rows) + 1)  # names have at most 20 characters
+
+    def line(name: str, first: list[str], second: list[str], *rest: str) -> str:
+        cells = "".join(f"{x:<9}" for x in first) + "  " + "".join(f"{x:<9}" for x in second)
+        return f"{name:<{w}}{cells}  {'  '.join(rest)}".rstrip()
+
+    def header(first: str, second: str, third: str) -> str:
+        return f"{'':<{w}}{first:<29}{second:<29}{third}"
+
+    lines = [*_fit(f"BN backward passes against the engine's autograd: "
+                   f"{problem_text(n, d, c.seed, c.dtype)}, eps={c.problem.eps:g}"), ""]
+    lines += [header("relative error vs autograd", "relative error vs numerical", "median time"),
+              line("method", list(GRADS), list(GRADS), "per call")]
+    for r in c.rows:
+        num = r.vs_numerical
+        errs = [format_number(r.vs_autograd[g].rel_error) for g in GRADS]
+        nums = ["-"] * 3 if num is None else [format_number(num[g].rel_error) for g in GRADS]
+        lines.append(line(r.name, errs, nums, f"{format_seconds(r.median_seconds):>9}"))
+    lines += ["", header("max |diff| vs autograd", "agreement with autograd", "out"),
+              line("method", list(GRADS), list(GRADS), "max |diff|  verdict")]
+    for r in c.rows:
+        if r.kind == "engine":  # checked against the numerical gradient
+            verdict = "reference" if r.agrees else "SUSPECT"
+        else:
+            verdict = "agrees" if r.agrees else "DISAGREES"
+        lines.append(line(r.name, [format_number(r.vs_autograd[g].max_abs_diff) for g in GRADS],
+                          [_agreement(r.vs_autograd[g]) for g in GRADS],
+                          f"{format_number(r.forward.max_abs_diff):<10}", verdict))
+    lines.append("")
+    for r in c.rows:
+        text = textwrap.wrap(r.description, WIDTH - 2 - w) or [""]
+        lines += [f"  {r.name:<{w}}{text[0]}", *(f"  {'':<{w}}{more}" for more in text[1:])]
+    lines += [
+        "",
+        "relative error: cs231n's max |a - b| / max(1e-8, |a| + |b|), elementwise.",
+        f"exact: bitwise equal. close: |a - ref| <= tol*|ref| + tol*scale with tol = "
+        f"{c.tolerance:.1e} ({c.dtype})",
+        "  and scale = the size of the terms each gradient sums (see autograd_bn.check.metrics).",
+        "numerical: central differences, h = 1e-5, always computed in float64"
+        + ("." if c.numerical else " (skipped in this run)."),
+        f"verdict: each method against autograd; autograd against the numerical gradient, "
+        f"tol = {c.numerical_tolerance:.1e}.",
+        "time: median of repeated calls of the backward pass alone (autograd: backward() on a "
+        "built graph).",
+    ]
+    lines += [f"note: {note}" for note in c.notes]
+    lines.append(f"RESULT: {c.summary}")  # one line, however long: for grep and CI logs
+    return "\n".join(lines)
