@@ -8,8 +8,8 @@ the seed's numbers and names as labels:
     (7) 1/(6)      (8) x̂ = (3)·(7)          (9) γ                 (10) (8)·(9)
     (11) β         (12) out = (10) + (11)
 
-Two more nodes have no number in the seed: the constant ε and the sum (5)+ε under the square
-root, so ``out.nodes()`` lists 14 nodes.
+Two more nodes have no number in the seed: the constant ε (a leaf of this graph's own, as the
+seed draws it) and the sum (5)+ε under the square root, so ``out.nodes()`` lists 14 nodes.
 
 The variance divides by N (the biased estimate), as in the seed, cs231n and the training-mode
 forward pass of the paper. With N = 1 the variance is 0, std = √ε, x̂ = 0 and out = β: the
@@ -24,7 +24,7 @@ import numpy as np
 
 from autograd_bn.bn.inputs import check_inputs
 from autograd_bn.engine.dtypes import refuse_non_finite
-from autograd_bn.engine.tensor import Tensor, _constant_node
+from autograd_bn.engine.tensor import Tensor
 
 SEED_LABELS = {
     1: "(1) x", 2: "(2) mean", 3: "(3) x − mean", 4: "(4) (3)²", 5: "(5) var",
@@ -68,8 +68,7 @@ def batchnorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> Tensor:
     x = _leaf(x, x_arr, 1)
     gamma = _leaf(gamma, gamma_arr, 9)
     beta = _leaf(beta, beta_arr, 11)
-    epsilon = _constant_node(np.asarray(eps, dtype=x_arr.dtype))
-    epsilon._label = "ε"
+    epsilon = Tensor(np.asarray(eps, dtype=x_arr.dtype), label="ε", requires_grad=False)
 
     mean = _label(x.mean(axis=0), 2)
     if not np.isfinite(mean.data).all():

@@ -37,8 +37,8 @@ from autograd_bn.check.metrics import (
 from autograd_bn.check.results import Comparison, Row
 from autograd_bn.check.runners import DESCRIPTIONS, median_time, torch_available
 from autograd_bn.check.userimpl import UserImpl
-from autograd_bn.engine.dtypes import check_finite
-from autograd_bn.engine.tensor import Tensor, as_float_array
+from autograd_bn.engine.dtypes import as_float_array, check_finite
+from autograd_bn.engine.tensor import Tensor
 
 __all__ = ["GRADS", "Comparison", "Metrics", "Row", "compare", "dumps",
            "measure", "median_time", "tolerance", "torch_available"]

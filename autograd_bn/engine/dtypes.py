@@ -20,7 +20,15 @@ def as_float_array(data: Any, what: str = "data") -> np.ndarray:
     kept as given. Complex, object, string and other non-real data, and wider floats
     (float128), raise `TypeError` naming the dtype.
     """
-    array = data if isinstance(data, np.ndarray) else np.asarray(data)
+    if isinstance(data, np.ma.MaskedArray):
+        raise TypeError(f"{what} is a masked array: the engine would ignore its mask; pass "
+                        "data.filled(value) or data.compressed() instead")
+    if type(data) is not np.ndarray:  # lists, numbers, and subclasses such as np.matrix
+        try:
+            data = np.asarray(data)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"{what} cannot be read as an array: {exc}") from None
+    array = data
     if array.dtype in _FLOATS:
         return array
     kind = array.dtype.kind
@@ -31,6 +39,10 @@ def as_float_array(data: Any, what: str = "data") -> np.ndarray:
     if kind == "f":
         raise TypeError(f"{what} has the unsupported float dtype {array.dtype}: "
                         "use float32 or float64")
+    if kind == "O" and any(isinstance(v, int) and not isinstance(v, bool)
+                           for v in array.reshape(-1)[:1000]):
+        raise TypeError(f"{what} holds an integer too large for int64: write it as a float "
+                        "(e.g. 1e30)")
     name = _REJECTED_KINDS.get(kind, "non-real")
     raise TypeError(
         f"{what} must hold real numbers (float32, float64, int or bool), "

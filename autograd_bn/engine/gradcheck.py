@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograd_bn.engine.tensor import Tensor, as_float_array
+from autograd_bn.engine.dtypes import as_float_array
+from autograd_bn.engine.tensor import Tensor
 
 Array = np.ndarray
 

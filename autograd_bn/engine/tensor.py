@@ -1,153 +1,241 @@
-"""`Tensor`: a numpy array that remembers how it was made, and can backpropagate through it.
+"""`Tensor`: a numpy array that remembers how it was made, and backpropagates through it.
 
-Every operation on a Tensor returns a new Tensor that records its op, its parents and the op's
-parameters. Together they form a DAG; `Tensor.backward` walks it from the output back to the
-leaves, asking each op (in `autograd_bn.engine.ops`) for the vector-Jacobian product of each input.
+Every op on a Tensor returns a new Tensor that records the op (a row of the op table in
+`ops.py`), its inputs (``parents``) and its settings (``params``). Together they form a graph;
+`Tensor.backward` walks it from the output back to the leaves, asking each op for the
+vector-Jacobian product of each input.
 """
 
 from __future__ import annotations
 
-import gc
 import itertools
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from autograd_bn.engine import ops
-from autograd_bn.engine.backward import backpropagate
+from autograd_bn.engine import ops, params
 from autograd_bn.engine.dtypes import as_float_array
+from autograd_bn.engine.op import Op
+from autograd_bn.engine.shapes import broadcast_axes, conform
 
 Array = np.ndarray
-_NUMBER = (int, float, np.integer, np.floating, np.bool_)
-Operand = Any  # a Tensor, an ndarray (or list) or a number: see `Tensor._lift`
-_creation_order = itertools.count()  # every node's number: parents are always made first
-_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})  # the params of an op without settings
+_creation_order = itertools.count()  # each node's number: a node is made after its inputs
+_NO_PARAMS: Mapping[str, Any] = {}  # the params of an op without settings (never changed)
 
 
 class Tensor:
     """A node of a computational graph: a numpy array, its gradient, and how it was made.
 
     ``Tensor(data, label=None, requires_grad=True)`` makes a leaf. ``data`` is anything
-    `numpy.asarray` accepts; integers and booleans become float64, float16 becomes float32,
-    float32 stays float32 (and so do its gradients). The array is used as given, not copied.
-    ``Tensor(other_tensor)`` is a new leaf sharing ``other_tensor``'s data: no gradient flows
-    back to ``other_tensor`` through it.
+    `numpy.asarray` accepts: integers and booleans become float64, float16 becomes float32,
+    float32 stays float32 (and so do its gradients). The array is not copied: the Tensor keeps a
+    read-only view of it, so nothing can write into a graph through it.
 
-    Attributes: ``data`` (ndarray), ``grad`` (ndarray of ``data``'s shape, or None before a
-    backward pass), ``label`` (a name shown by the renderer and the trace, settable), ``op``
-    (the name of the op that made it; None for a leaf), ``parents`` (its inputs, in order),
-    ``params`` (the op's parameters, e.g. ``{"p": 2.0}`` for ``x ** 2``; not to be changed),
-    ``requires_grad``.
+    Attributes: ``data``, ``grad`` (None before a backward pass), ``label`` (the name graphs and
+    traces show), ``op`` (the name of the op that made it; None for a leaf), ``parents`` (its
+    input tensors, in order), ``params`` (the op's settings: ``{"p": 2.0}`` for ``x ** 2``,
+    ``{"c": 1.5}`` for ``x * 1.5``), ``requires_grad``.
 
-    A number on either side of an op becomes a constant node, shared by equal numbers of one
-    dtype (``(x * 2).parents[1] is (y * 2).parents[1]``); its data and label are read-only,
-    and it must stay a constant (do not set its ``requires_grad``: every graph would see it).
-
-    Tensors are compared and hashed by identity, so they can be dictionary keys and set members:
-    ``t == 0`` is False (compare ``t.data`` for values), and ``<`` is not defined.
-    Gradients of intermediate nodes may share memory with each other (``a + b`` passes the same
-    array to both inputs); copy one before writing into it. Leaf gradients are never shared.
+    A number in an op is a setting of that op, not a node: ``x * 2`` is one node,
+    ``mul_scalar`` with ``c = 2``. An array in an op becomes a constant leaf of its own.
+    Tensors are compared and hashed by identity (they can be dict keys): ``t == 0`` is False.
     """
 
-    # A node's inputs are kept in two slots, not in a tuple: ops take one input or two, and
-    # one object per node instead of two halves the work of Python's cycle collector while a
-    # large graph is built. `parents` gives them as a tuple.
-    __slots__ = ("data", "grad", "_label", "_op", "_a", "_b", "params", "requires_grad",
-                 "_order")
+    __slots__ = ("data", "grad", "_label", "_op", "parents", "params", "requires_grad", "_order")
     __array_ufunc__ = None  # ndarray + Tensor defers to Tensor.__radd__ instead of looping
 
-    if TYPE_CHECKING:
-        # What `_install_ops` adds from the op table, spelled out for type checkers only
-        # (tests/test_engine.py checks that this list and `ops.ALL` agree).
-        def __add__(self, other: Operand) -> Tensor: ...
-        def __radd__(self, other: Operand) -> Tensor: ...
-        def __sub__(self, other: Operand) -> Tensor: ...
-        def __rsub__(self, other: Operand) -> Tensor: ...
-        def __mul__(self, other: Operand) -> Tensor: ...
-        def __rmul__(self, other: Operand) -> Tensor: ...
-        def __neg__(self) -> Tensor: ...
-        def __pow__(self, p: float) -> Tensor: ...
-        def sqrt(self) -> Tensor: ...
-        def reciprocal(self) -> Tensor: ...
-        def sum(self, axis: int | tuple[int, ...] | None = None,
-                keepdims: bool = False) -> Tensor: ...
-        def mean(self, axis: int | tuple[int, ...] | None = None,
-                 keepdims: bool = False) -> Tensor: ...
-
     def __init__(self, data: Any, *, label: str | None = None, requires_grad: bool = True):
-        if isinstance(data, Tensor):
-            data = data.data
-        if label is not None and not isinstance(label, str):
-            raise TypeError(f"label must be a string or None, got {type(label).__name__}")
         if not isinstance(requires_grad, bool):
             raise TypeError(f"requires_grad must be True or False, got {requires_grad!r}")
-        self.data: Array = as_float_array(data)
+        self.data: Array = read_only(as_float_array(data.data if isinstance(data, Tensor)
+                                                    else data))
         self.grad: Array | None = None
-        self._label = label
-        self._op: ops.Op | None = None
-        self._a: Tensor | None = None
-        self._b: Tensor | None = None
+        self.label = label
+        self._op: Op | None = None
+        self.parents: tuple[Tensor, ...] = ()
         self.params: Mapping[str, Any] = _NO_PARAMS
         self.requires_grad = requires_grad
         self._order = next(_creation_order)
 
-    # ---- building the graph -----------------------------------------------------------------
+    # ---- the ops: each builds one node (see the op table) ---------------------------------
 
-    def _lift(self, other: Any) -> Tensor:
-        """An operand as a Tensor: numbers and arrays become constants (no gradient)."""
-        if isinstance(other, Tensor):
-            return other
-        if isinstance(other, _NUMBER):  # labelled by its value when the label is first read
-            return _constant(other, self.data.dtype)
-        if isinstance(other, (np.ndarray, list, tuple)):
-            return Tensor(other, requires_grad=False)
-        raise TypeError(
-            f"cannot combine a Tensor with {type(other).__name__}: use a Tensor, an ndarray "
-            "or a number"
-        )
+    def __add__(self, other: Any) -> Tensor:
+        return self._with(other, ops.add, ops.add_scalar)
 
-    def __truediv__(self, other: Any) -> Tensor:
-        """``a / b``, built as ``a * b.reciprocal()``, as the seed's graph does."""
-        return self * self._lift(other).reciprocal()
+    def __radd__(self, other: Any) -> Tensor:
+        return self._with(other, ops.add, ops.add_scalar, swap=True)
 
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return self._lift(other) * self.reciprocal()
+    def __sub__(self, other: Any) -> Tensor:
+        return self._with(other, ops.sub, ops.sub_scalar)
 
-    # ---- reading it -------------------------------------------------------------------------
+    def __rsub__(self, other: Any) -> Tensor:
+        return self._with(other, ops.sub, ops.rsub_scalar, swap=True)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return self._with(other, ops.mul, ops.mul_scalar)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return self._with(other, ops.mul, ops.mul_scalar, swap=True)
+
+    def __truediv__(self, other: Any) -> Tensor:  # a / b is a · (1/b), as the seed's graph has it
+        if params.is_number(other):
+            return make(ops.div_scalar, (self,), params.number(other))
+        return self * lift(other).reciprocal()
+
+    def __rtruediv__(self, other: Any) -> Tensor:  # c / a is (1/a) · c
+        return self.reciprocal() * (other if params.is_number(other) else lift(other))
+
+    def __neg__(self) -> Tensor:
+        return make(ops.neg, (self,))
+
+    def __pow__(self, p: float) -> Tensor:
+        return make(ops.pow, (self,), params.power(p))
+
+    def sqrt(self) -> Tensor:
+        return make(ops.sqrt, (self,))
+
+    def reciprocal(self) -> Tensor:
+        return make(ops.reciprocal, (self,))
+
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False,
+            **numpy_args: Any) -> Tensor:
+        layout = params.reduction(self.shape, axis, keepdims, averaging=False, **numpy_args)
+        return make(ops.sum, (self,), layout)
+
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False,
+             **numpy_args: Any) -> Tensor:
+        layout = params.reduction(self.shape, axis, keepdims, averaging=True, **numpy_args)
+        return make(ops.mean, (self,), layout)
+
+    def _with(self, other: Any, op: Op, scalar_op: Op, swap: bool = False) -> Tensor:
+        """``self op other`` (``other op self`` when ``swap``): a number becomes the scalar
+        op's parameter c; anything else a Tensor."""
+        if params.is_number(other):
+            return make(scalar_op, (self,), params.number(other))
+        other = lift(other)
+        return make(op, (other, self) if swap else (self, other))
+
+    # ---- backpropagation ------------------------------------------------------------------
+
+    def backward(self, grad: Any = None, *,
+                 on_node: Callable[[Tensor, Array], None] | None = None) -> None:
+        """Backpropagate ``grad`` = dL/d(self) to every node below that requires grad.
+
+        ``grad`` defaults to 1 for a one-element tensor. Afterwards every such node holds its
+        ``.grad``: a leaf's adds up over calls (until `zero_grad`), an intermediate node's is
+        this call's. ``on_node(node, grad)`` is called as each node's gradient is complete.
+        """
+        grads: dict[Tensor, Array] = {self: self._output_grad(grad)}  # sums still collecting
+        nodes = self.nodes(requiring_grad=True)[::-1]  # newest first: users before inputs
+        for node in [n for n in nodes if n._op] + [n for n in nodes if not n._op]:
+            g = np.asarray(grads.pop(node))  # complete: all its users have sent their part
+            if on_node is not None:
+                on_node(node, g)
+            if node._op is None:  # a leaf: gradients add up over backward calls
+                node.grad = g.copy() if node.grad is None else np.asarray(node.grad + g)
+                continue
+            node.grad = g
+            for i, parent in enumerate(node.parents):
+                if parent.requires_grad:  # the chain rule, one edge: dL/d(parent) += VJP
+                    part = node.vjp(i, g)
+                    grads[parent] = grads[parent] + part if parent in grads else part
+
+    def vjp(self, i: int, g: Array) -> Array:
+        """What ``g`` = dL/d(self) contributes to dL/d(parents[i]): the op's vector-Jacobian
+        product, brought to the parent's shape (summed where it was broadcast) and dtype."""
+        if self._op is None:
+            raise ValueError("a leaf has no inputs to send a gradient to")
+        inputs = [parent.data for parent in self.parents]
+        return conform(self._op.vjps[i](g, self.data, *inputs, **self.params), inputs[i])
+
+    def _output_grad(self, grad: Any) -> Array:
+        if not self.requires_grad:
+            what = ("a leaf made with requires_grad=False" if self._op is None
+                    else "none of its inputs requires grad")
+            raise RuntimeError(f"backward() on a tensor that does not require grad: {what}")
+        if grad is None:
+            if self.size != 1:
+                raise ValueError(f"backward() on a tensor of shape {self.shape} needs a "
+                                 f"gradient: pass grad= an array of shape {self.shape} (only "
+                                 "one-element outputs default to ones)")
+            return read_only(np.ones_like(self.data))
+        if isinstance(grad, Tensor):
+            raise TypeError("grad must be an array, not a Tensor: pass t.data")
+        grad = as_float_array(grad, "grad")
+        if grad.shape != self.shape:
+            raise ValueError(f"grad has shape {grad.shape} but the tensor has shape "
+                             f"{self.shape}: they must be equal")
+        return read_only(grad.astype(self.dtype, copy=False))  # the caller's array, not copied
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of this tensor and of every node below it."""
+        for node in self.nodes():
+            node.grad = None
+
+    # ---- reading the graph ----------------------------------------------------------------
+
+    def nodes(self, *, requiring_grad: bool = False) -> list[Tensor]:
+        """Every tensor this one depends on, itself included, each once, inputs first.
+
+        A node is made after its inputs, so sorting by creation is a topological order; the
+        nodes are found by an iterative walk (graphs of any depth work). With
+        ``requiring_grad=True``, only the nodes a backward pass visits.
+        """
+        seen = {self}
+        stack = [self]
+        while stack:
+            for parent in stack.pop().parents:
+                if parent not in seen and (parent.requires_grad or not requiring_grad):
+                    seen.add(parent)
+                    stack.append(parent)
+        return sorted(seen, key=lambda node: node._order)
 
     @property
     def label(self) -> str | None:
-        """The node's name in graphs and traces; a number's constant is named by its value."""
-        if self._label is None and self._op is None and not self.requires_grad \
-                and self.data.ndim == 0:
-            return f"{self.data.item():g}"
         return self._label
 
     @label.setter
     def label(self, value: str | None) -> None:
         if value is not None and not isinstance(value, str):
             raise TypeError(f"label must be a string or None, got {type(value).__name__}")
-        if self._order == _SHARED:
-            raise AttributeError(
-                f"the constant {self.label} is shared by every graph that uses the number: "
-                f"to name it, use a Tensor({self.label}, requires_grad=False) of your own"
-            )
         self._label = value
-
-    @property
-    def parents(self) -> tuple[Tensor, ...]:
-        """The tensors this one was made from, in order: ``(a,)`` or ``(a, b)``; ``()`` for a
-        leaf."""
-        if self._b is not None:
-            return (self._a, self._b)  # type: ignore[return-value]
-        return () if self._a is None else (self._a,)
 
     @property
     def op(self) -> str | None:
         """The name of the op that made this tensor (``"mul"``, ``"sqrt"``…); None for a leaf."""
         return None if self._op is None else self._op.name
+
+    @property
+    def op_text(self) -> str | None:
+        """The op with its settings: ``mean(axis=0)``, ``pow(^2)``, ``mul_scalar(·1.5)``."""
+        if self._op is None:
+            return None
+        settings = []
+        if self._op.shows:
+            settings.append(self._op.shows.format(**self.params).replace("-", "−"))
+        if self.params.get("axis"):
+            axes = self.params["axis"]
+            settings.append(f"axis={axes[0] if len(axes) == 1 else axes}")
+        if self.params.get("keepdims"):
+            settings.append("keepdims")
+        return f"{self._op.name}({', '.join(settings)})" if settings else self._op.name
+
+    def local_derivative(self, i: int, names: Mapping[Tensor, str] | None = None) -> str:
+        """d(self)/d(parents[i]) in words, e.g. ``"2·(3)"``: nodes named by ``names[node]``,
+        else by the first word of their label (``(3)``), else ``a``, ``b``, ``out``."""
+        if self._op is None:
+            raise ValueError("a leaf has no local derivative: it has no inputs")
+        fill: dict[str, Any] = dict(self.params)
+        for key, node in (*zip("ab", self.parents, strict=False), ("out", self)):
+            words = node.label.split() if node.label else []
+            fill[key] = names[node] if names is not None else words[0] if words else key
+        return self._op.describe(i, fill)
+
+    def summed_axes(self, i: int) -> tuple[int, ...]:
+        """The axes summed when this node's gradient flows into ``parents[i]``: where the
+        forward pass broadcast that input, as in the seed's ``.sum(axis=0)``."""
+        return broadcast_axes(self.shape, self.parents[i].shape)
 
     @property
     def is_leaf(self) -> bool:
@@ -171,145 +259,16 @@ class Tensor:
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
-        if self.data.size != 1:
+        if self.size != 1:
             raise ValueError(f"item() needs a one-element tensor, got shape {self.shape}")
         return float(self.data.reshape(()))
 
-    @property
-    def op_text(self) -> str | None:
-        """The op with its settings, as people write it: ``mean(axis=0)``, ``pow(p=2)``, ``sub``.
-
-        None for a leaf.
-        """
-        if self._op is None:
-            return None
-        settings = []
-        axes = self.params.get("axis")
-        if axes:  # none for a sum of a 0-d tensor
-            settings.append(f"axis={axes[0] if len(axes) == 1 else axes}")
-        if self.params.get("keepdims"):
-            settings.append("keepdims")
-        if "p" in self.params:
-            settings.append(f"p={self.params['p']:g}")
-        return f"{self._op.name}({', '.join(settings)})" if settings else self._op.name
-
-    def local_derivative(self, i: int, names: Mapping[Tensor, str] | None = None) -> str:
-        """The local derivative d(self)/d(parents[i]) in words, e.g. ``"2·(3)"``.
-
-        Nodes are named by ``names[node]`` when given, else by the first word of their labels
-        (``"(3) x − mean"`` is ``(3)``), or ``a``, ``b`` and ``out`` when unlabelled; the op's
-        parameters fill in the rest.
-        """
-        if self._op is None:
-            raise ValueError("a leaf has no local derivative: it has no inputs")
-        fill: dict[str, Any] = dict(self.params)
-        for key, node in (*zip("ab", self.parents, strict=False), ("out", self)):
-            if names is not None:
-                fill[key] = names[node]
-            else:
-                words = node.label.split() if node.label else []
-                fill[key] = words[0] if words else key
-        return self._op.describe(i, fill)
-
-    def summed_axes(self, i: int) -> tuple[int, ...]:
-        """Axes summed over when this node's gradient flows into ``parents[i]``.
-
-        Non-empty where the forward pass broadcast that input (a (D,) γ times an (N, D) x̂:
-        ``(0,)``), as in the seed's ``.sum(axis=0)``.
-        """
-        return ops.broadcast_axes(self.shape, self.parents[i].shape)
-
-    def nodes(self, *, requiring_grad: bool = False) -> list[Tensor]:
-        """Every tensor this one depends on, itself included, each once, inputs first.
-
-        A node is always made after its inputs, so the order of creation is a topological
-        order: the nodes are found by an iterative walk (graphs of any depth work) and sorted
-        by when they were made, except that a number's constant (shared by every graph that
-        uses the number) comes just before its first user. With ``requiring_grad=True`` only
-        the nodes a backward pass visits (those that require grad) are listed.
-        """
-        place: dict[Tensor, float] = {self: self._order}  # where each node goes in the list
-        stack = [self]
-        while stack:
-            node = stack.pop()
-            for parent in node.parents:
-                if parent._order == _SHARED:  # a shared number goes just before its first user
-                    if not requiring_grad:
-                        place[parent] = min(place.get(parent, node._order), node._order - 0.5)
-                elif parent not in place and (parent.requires_grad or not requiring_grad):
-                    place[parent] = parent._order
-                    stack.append(parent)
-        return sorted(place, key=place.__getitem__)  # (ties keep the order they were found in)
-
-    # ---- backpropagation --------------------------------------------------------------------
-
-    def backward(
-        self, grad: Any = None, *, on_node: Callable[[Tensor, Array], None] | None = None
-    ) -> None:
-        """Backpropagate ``grad`` = dL/d(self) to every node of the graph below.
-
-        ``grad`` defaults to ones for a one-element tensor and is required otherwise. After the
-        call each node that requires grad holds its ``.grad``: leaves accumulate over calls
-        (call ``zero_grad`` to reset them), intermediate nodes get this call's gradient.
-        ``on_node(node, grad)``, if given, is called as each node's gradient is complete, in
-        the order the engine visits them (the trace uses it).
-        """
-        if not self.requires_grad:
-            what = ("a leaf made with requires_grad=False" if self._op is None
-                    else "none of its inputs requires grad")
-            raise RuntimeError(f"backward() on a tensor that does not require grad: {what}")
-        if grad is None:
-            if self.data.size != 1:
-                raise ValueError(
-                    f"backward() on a tensor of shape {self.shape} needs a gradient: pass "
-                    f"grad= an array of shape {self.shape} (only one-element outputs default "
-                    "to ones)"
-                )
-            grad = np.ones_like(self.data)
-        else:
-            grad = as_float_array(grad, "grad")
-            if grad.shape != self.data.shape:
-                raise ValueError(
-                    f"grad has shape {grad.shape} but the tensor has shape {self.shape}: "
-                    "they must be equal"
-                )
-            # The output's .grad is the caller's array, seen read-only (not copied).
-            if grad.dtype != self.data.dtype:
-                grad = grad.astype(self.data.dtype)
-            grad = grad.view()
-            grad.flags.writeable = False
-
-        # Backward makes no reference cycles, so the cycle collector has nothing to find here;
-        # pausing it saves it from scanning a large graph again and again.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            backpropagate(self, grad, on_node)
-        finally:
-            if collecting:
-                gc.enable()
-
-    def vjp(self, i: int, grad: Array) -> Array:
-        """The gradient that ``grad`` (dL/d self) sends to ``parents[i]``: one edge of backward.
-
-        It is the op's vector-Jacobian product, brought to the parent's shape (summed over
-        broadcast axes, or spread back out after a reduction) and dtype.
-        """
-        if self._op is None:
-            raise ValueError("a leaf has no inputs to send a gradient to")
-        inputs = [p.data for p in self.parents]
-        return ops.conform(self._op.vjps[i](grad, self.data, *inputs, **self.params), inputs[i])
-
-    def zero_grad(self) -> None:
-        """Forget the gradients of this tensor and of every node below it."""
-        for node in self.nodes():
-            node.grad = None
-
-    # ---- printing ---------------------------------------------------------------------------
+    def __bool__(self) -> bool:
+        raise TypeError("the truth value of a Tensor is ambiguous: compare t.data, "
+                        "or use t.item() for a one-element tensor")
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, precision=4, threshold=20, separator=", ")
-        body = body.replace("\n", "\n" + " " * 7)
         extra = [f"shape={self.shape}"]
         if self.dtype != np.float64:
             extra.append(f"dtype={self.dtype}")
@@ -319,112 +278,37 @@ class Tensor:
             extra.append(f"op={self.op}")
         if not self.requires_grad:
             extra.append("requires_grad=False")
-        return f"Tensor({body}, {', '.join(extra)})"
+        return f"Tensor({body.replace(chr(10), chr(10) + ' ' * 7)}, {', '.join(extra)})"
 
 
-def _node(
-    data: Any,
-    op: ops.Op | None,
-    a: Tensor | None,
-    b: Tensor | None,
-    params: Mapping[str, Any],
-    requires_grad: bool,
-) -> Tensor:
-    """A new node, without `Tensor.__init__`'s checks: the engine's own fast constructor."""
-    node = object.__new__(Tensor)
-    # numpy gives a scalar, not an array, for 0-d results: keep .data an ndarray
-    node.data = data if type(data) is np.ndarray else np.asarray(data)
+def make(op: Op, inputs: tuple[Tensor, ...], settings: Mapping[str, Any] = _NO_PARAMS) -> Tensor:
+    """Run ``op`` forward on the inputs' data and record the result as a new node."""
+    data = op.forward(*[t.data for t in inputs], **settings)
+    node = object.__new__(Tensor)  # (Tensor.__init__'s checks are for users' data)
+    node.data = read_only(data if type(data) is np.ndarray else np.asarray(data))
     node.grad = None
     node._label = None
     node._op = op
-    node._a = a
-    node._b = b
-    node.params = params
-    node.requires_grad = requires_grad
+    node.parents = inputs
+    node.params = settings
+    node.requires_grad = any(t.requires_grad for t in inputs)
     node._order = next(_creation_order)
     return node
 
 
-def _constant_node(data: Array) -> Tensor:
-    """A leaf that requires no grad, made without `Tensor.__init__`'s checks."""
-    return _node(data, None, None, None, _NO_PARAMS, False)
+def lift(value: Any) -> Tensor:
+    """An operand as a Tensor: an array (or list) becomes a constant leaf of its own."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (np.ndarray, list, tuple)):
+        return Tensor(value, requires_grad=False)
+    raise TypeError(f"cannot combine a Tensor with {type(value).__name__}: use a Tensor, an "
+                    "ndarray or a number")
 
 
-def _constant(value: Any, dtype: np.dtype) -> Tensor:
-    """A number as a constant node of ``dtype`` (a float32 graph stays float32).
-
-    Equal numbers share one node per dtype, as they are one value: ``x * 2 + y * 2`` has a
-    single constant 2, and a loop of ``y = y * 1.0001`` makes one constant, not one per turn
-    (a node costs time to build and keeps Python's cycle collector busy). Its data and label
-    are read-only, and `Tensor.nodes` lists it just before its first user in each graph,
-    whatever was built before. Zeros are not shared (``-0.0 == 0.0``, yet they differ).
-    """
-    key = (value, dtype)
-    node = _constants.get(key)
-    if node is None:
-        data = np.asarray(value, dtype)
-        data.flags.writeable = False
-        node = _constant_node(data)
-        if value != 0:
-            node._order = _SHARED
-            if len(_constants) >= _MAX_CONSTANTS:
-                _constants.clear()
-            _constants[key] = node
-    return node
-
-
-_constants: dict[tuple[Any, np.dtype], Tensor] = {}
-_MAX_CONSTANTS = 1024
-_SHARED = -1  # the creation number of every shared constant (made before any graph)
-
-
-def _binary_method(op: ops.Op, reflected: bool) -> Callable[[Tensor, Any], Tensor]:
-    forward = op.forward
-
-    def method(self: Tensor, other: Any) -> Tensor:
-        if not isinstance(other, Tensor):
-            # what self._lift(other) does, with the common case (a number) one call sooner
-            other = (_constant(other, self.data.dtype) if isinstance(other, _NUMBER)
-                     else self._lift(other))
-        a, b = (other, self) if reflected else (self, other)
-        return _node(forward(a.data, b.data), op, a, b, _NO_PARAMS,
-                            a.requires_grad or b.requires_grad)
-
-    return method
-
-
-def _unary_method(op: ops.Op) -> Callable[..., Tensor]:
-    forward = op.forward
-    if op.params is None:
-
-        def method(self: Tensor) -> Tensor:
-            return _node(forward(self.data), op, self, None, _NO_PARAMS, self.requires_grad)
-
-        return method
-
-    make_params = op.params
-
-    def method_with_params(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        params = make_params(self, *args, **kwargs)
-        return _node(forward(self.data, **params), op, self, None, params,
-                            self.requires_grad)
-
-    return method_with_params
-
-
-def _install_ops() -> None:
-    """Give `Tensor` a method for each op in `ops.ALL` (``__add__``, ``sqrt``, ``sum``…)."""
-    for op in ops.ALL:
-        for name in op.methods:
-            method = _binary_method(op, False) if op.arity == 2 else _unary_method(op)
-            method.__name__ = name
-            method.__doc__ = f"The {op.name} op: see autograd_bn.engine.ops.{op.name}."
-            setattr(Tensor, name, method)
-        for name in op.reflected:
-            method = _binary_method(op, True)
-            method.__name__ = name
-            method.__doc__ = f"The {op.name} op with operands swapped."
-            setattr(Tensor, name, method)
-
-
-_install_ops()
+def read_only(array: Array) -> Array:
+    """``array`` seen read-only (a view: no copy), so a graph's values cannot be changed."""
+    if array.flags.writeable:
+        array = array.view()
+        array.flags.writeable = False
+    return array

@@ -150,24 +150,19 @@ margin="0.08,0.04"]
 \tn0 [label=<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD><B>a</B>\
 </TD></TR><TR><TD><FONT POINT-SIZE="10" COLOR="#4b5563">input · ()</FONT></TD></TR></TABLE>> \
 class=input color="#1d4ed8" fillcolor="#dbeafe" id=n0 shape=box style="rounded,filled,bold"]
-\tn1 [label=<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD><B>3</B>\
-</TD></TR><TR><TD><FONT POINT-SIZE="10" COLOR="#4b5563">constant · ()</FONT></TD></TR></TABLE>> \
-class=constant color="#6b7280" fillcolor="#f3f4f6" fontcolor="#374151" id=n1 shape=ellipse \
-style="dashed,filled"]
-\tn2 [label=<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD><B>#2</B>\
-</TD></TR><TR><TD><FONT POINT-SIZE="10" COLOR="#4b5563">mul · ()</FONT></TD></TR></TABLE>> \
-class=intermediate color="#4b5563" fillcolor=white id=n2 shape=box style="rounded,filled"]
-\tn3 [label=<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD><B>y</B>\
+\tn1 [label=<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD><B>#1</B>\
+</TD></TR><TR><TD><FONT POINT-SIZE="10" COLOR="#4b5563">mul_scalar(·3) · ()</FONT></TD></TR>\
+</TABLE>> class=intermediate color="#4b5563" fillcolor=white id=n1 shape=box style="rounded,filled"]
+\tn2 [label=<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD><B>y</B>\
 </TD></TR><TR><TD><FONT POINT-SIZE="10" COLOR="#4b5563">sqrt · ()</FONT></TD></TR></TABLE>> \
-class=output color="#b45309" fillcolor="#fde68a" id=n3 penwidth=2 shape=box \
+class=output color="#b45309" fillcolor="#fde68a" id=n2 penwidth=2 shape=box \
 style="rounded,filled,bold"]
-\tn0 -> n2 [class=forward color=black id=fwd_n2_0 penwidth=1.2]
-\tn0 -> n2 [label=<·3> class=backward color="#d62728" dir=back fontcolor="#d62728" \
+\tn0 -> n1 [class=forward color=black id=fwd_n1_0 penwidth=1.2]
+\tn0 -> n1 [label=<·3> class=backward color="#d62728" dir=back fontcolor="#d62728" \
+id=bwd_n1_0 penwidth=1.0 style=dashed]
+\tn1 -> n2 [class=forward color=black id=fwd_n2_0 penwidth=1.2]
+\tn1 -> n2 [label=<·0.5/y> class=backward color="#d62728" dir=back fontcolor="#d62728" \
 id=bwd_n2_0 penwidth=1.0 style=dashed]
-\tn1 -> n2 [class=forward color=black id=fwd_n2_1 penwidth=1.2]
-\tn2 -> n3 [class=forward color=black id=fwd_n3_0 penwidth=1.2]
-\tn2 -> n3 [label=<·0.5/y> class=backward color="#d62728" dir=back fontcolor="#d62728" \
-id=bwd_n3_0 penwidth=1.0 style=dashed]
 }
 """
 
@@ -223,7 +218,7 @@ def test_a_leaf_alone_and_a_graph_without_grad() -> None:
     assert list(nodes.values()) == [["x", "input · (1,)"]] and edges == {}
     c = Tensor([1.0], label="c", requires_grad=False) * 2
     _, edges = parse_svg(viz.draw(c).pipe(format="svg"))
-    assert all("forward" in e["classes"] for e in edges.values()) and len(edges) == 2
+    assert all("forward" in e["classes"] for e in edges.values()) and len(edges) == 1
 
 
 # ---- values ---------------------------------------------------------------------------------

@@ -1,0 +1,57 @@
+"""Broadcasting, undone once for every op: a gradient always reaches an input in its shape.
+
+When numpy broadcast an input in the forward pass (a (D,) γ against an (N, D) x̂), the input was
+used once per row, so its gradient is the sum of the rows' gradients: `unbroadcast` sums over
+the axes broadcasting added (the seed's ``.sum(axis=0)``).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from autograd_bn.engine import kernels
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``grad`` summed over the axes that broadcasting added to ``shape``.
+
+    ``unbroadcast(ones((4, 5)), (5,))`` sums the 4 rows; ``unbroadcast(ones((4, 5)), (4, 1))``
+    sums each row, keeping the axis. A gradient smaller than ``shape`` is spread out instead.
+    """
+    if grad.shape == shape:
+        return grad
+    axes = broadcast_axes(grad.shape, shape)
+    if not axes:  # nothing to sum: smaller than shape, so spread it out
+        return kernels.spread(grad, shape)
+    summed = kernels.sum_axes(grad, axes, keepdims=True)
+    return summed.reshape(shape) if summed.shape != shape else summed
+
+
+@functools.lru_cache(maxsize=4096)
+def broadcast_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of ``grad_shape`` to sum to get back to ``shape``: the leading axes numpy
+    added, and the axes where ``shape`` has a 1 and the gradient does not.
+    ``broadcast_axes((4, 5), (5,)) == (0,)``; ``()`` when the gradient has fewer dimensions."""
+    lead = len(grad_shape) - len(shape)
+    if lead < 0:
+        return ()
+    ones = (lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1)
+    return (*range(lead), *ones)
+
+
+def conform(contribution: Any, like: np.ndarray) -> np.ndarray:
+    """A VJP's result as an ndarray of ``like``'s shape (`unbroadcast`) and dtype.
+
+    (numpy returns a scalar, not an array, for 0-d results; and a float64 operand makes a
+    float32 input's contribution float64.)
+    """
+    if type(contribution) is not np.ndarray:
+        contribution = np.asarray(contribution)
+    if contribution.shape != like.shape:
+        contribution = unbroadcast(contribution, like.shape)
+    if contribution.dtype != like.dtype:
+        contribution = contribution.astype(like.dtype)
+    return contribution
