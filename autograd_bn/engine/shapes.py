@@ -52,6 +52,6 @@ def conform(contribution: Any, like: np.ndarray) -> np.ndarray:
         contribution = np.asarray(contribution)
     if contribution.shape != like.shape:
         contribution = unbroadcast(contribution, like.shape)
-    if contribution.dtype != like.dtype:
+    if contribution.dtype is not like.dtype and contribution.dtype != like.dtype:
         contribution = contribution.astype(like.dtype)
     return contribution

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -111,7 +112,7 @@ class Tensor:
     def _with(self, other: Any, op: Op, scalar_op: Op, swap: bool = False) -> Tensor:
         """``self op other`` (``other op self`` when ``swap``): a number becomes the scalar
         op's parameter c; anything else a Tensor."""
-        if params.is_number(other):
+        if isinstance(other, params.NUMBERS):
             return make(scalar_op, (self,), params.number(other))
         other = lift(other)
         return make(op, (other, self) if swap else (self, other))
@@ -129,17 +130,17 @@ class Tensor:
         grads: dict[Tensor, Array] = {self: self._output_grad(grad)}  # sums still collecting
         nodes = self.nodes(requiring_grad=True)[::-1]  # newest first: users before inputs
         for node in [n for n in nodes if n._op] + [n for n in nodes if not n._op]:
-            g = np.asarray(grads.pop(node))  # complete: all its users have sent their part
+            g = grads.pop(node)  # complete: every node using this one has sent its part
             if on_node is not None:
                 on_node(node, g)
             if node._op is None:  # a leaf: gradients add up over backward calls
-                node.grad = g.copy() if node.grad is None else np.asarray(node.grad + g)
+                node.grad = g.copy() if node.grad is None else _add(node.grad, g)
                 continue
             node.grad = g
             for i, parent in enumerate(node.parents):
                 if parent.requires_grad:  # the chain rule, one edge: dL/d(parent) += VJP
                     part = node.vjp(i, g)
-                    grads[parent] = grads[parent] + part if parent in grads else part
+                    grads[parent] = _add(grads[parent], part) if parent in grads else part
 
     def vjp(self, i: int, g: Array) -> Array:
         """What ``g`` = dL/d(self) contributes to dL/d(parents[i]): the op's vector-Jacobian
@@ -147,7 +148,11 @@ class Tensor:
         if self._op is None:
             raise ValueError("a leaf has no inputs to send a gradient to")
         inputs = [parent.data for parent in self.parents]
-        return conform(self._op.vjps[i](g, self.data, *inputs, **self.params), inputs[i])
+        part = self._op.vjps[i](g, self.data, *inputs, **self.params)
+        if type(part) is np.ndarray and part.shape == inputs[i].shape \
+                and part.dtype is inputs[i].dtype:
+            return part  # (already in shape: the common case, checked quickly)
+        return conform(part, inputs[i])
 
     def _output_grad(self, grad: Any) -> Array:
         if not self.requires_grad:
@@ -189,7 +194,7 @@ class Tensor:
                 if parent not in seen and (parent.requires_grad or not requiring_grad):
                     seen.add(parent)
                     stack.append(parent)
-        return sorted(seen, key=lambda node: node._order)
+        return sorted(seen, key=_creation)
 
     @property
     def label(self) -> str | None:
@@ -283,17 +288,30 @@ class Tensor:
 
 def make(op: Op, inputs: tuple[Tensor, ...], settings: Mapping[str, Any] = _NO_PARAMS) -> Tensor:
     """Run ``op`` forward on the inputs' data and record the result as a new node."""
-    data = op.forward(*[t.data for t in inputs], **settings)
+    a = inputs[0]
+    if len(inputs) == 1:
+        data, requires_grad = op.forward(a.data, **settings), a.requires_grad
+    else:  # (an op of two tensors has no settings)
+        b = inputs[1]
+        data, requires_grad = op.forward(a.data, b.data), a.requires_grad or b.requires_grad
     node = object.__new__(Tensor)  # (Tensor.__init__'s checks are for users' data)
-    node.data = read_only(data if type(data) is np.ndarray else np.asarray(data))
+    # numpy gives a scalar, not an array, for 0-d results: keep .data an ndarray
+    node.data = data if type(data) is np.ndarray else np.asarray(data)
     node.grad = None
     node._label = None
     node._op = op
     node.parents = inputs
     node.params = settings
-    node.requires_grad = any(t.requires_grad for t in inputs)
+    node.requires_grad = requires_grad
     node._order = next(_creation_order)
     return node
+
+
+_creation = attrgetter("_order")
+
+
+def _add(a: Array, b: Array) -> Array:
+    return np.asarray(a + b)  # (a sum of 0-d arrays is a numpy scalar: keep an array)
 
 
 def lift(value: Any) -> Tensor:
