@@ -1,6 +1,7 @@
 # The two commands a new user needs (see README):
 #   make run    set up, render the BN graph to bn_graph.svg, print the comparison table
-#   make test   set up, lint (ruff), type-check (mypy), run the test suite
+#   make test   set up, lint (ruff), type-check (mypy), run the test suite on the plain kernels
+#               (AUTOGRAD_BN_PLAIN=1), then on the fast ones
 # Set-up installs the Graphviz `dot` program (and for tests Chromium) with apt-get when missing,
 # then makes a virtual environment in .venv with the project and its test tools.
 
@@ -31,6 +32,7 @@ test: setup
 	bash .ci/system-deps chromium
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	AUTOGRAD_BN_PLAIN=1 $(BIN)/python -m pytest -q -p no:cacheprovider
 	$(BIN)/python -m pytest
 
 images: setup
