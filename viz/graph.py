@@ -10,6 +10,7 @@ broadcasting is undone). The red edges are written in the forward direction with
 
 from __future__ import annotations
 
+from collections import Counter
 from html import escape
 
 import graphviz
@@ -61,13 +62,24 @@ def draw(
         kind = style.kind(node, tensor)
         graph.node(ids[node], label=_node_label(node, names, values), id=ids[node],
                    **{"class": kind}, **style.NODE_STYLES[kind])
+    users = Counter(parent for node in nodes for parent in node.parents)
     for node in nodes:
         for i, parent in enumerate(node.parents):
             edge = f"{ids[node]}_{i}"
-            graph.edge(ids[parent], ids[node], id=f"fwd_{edge}", **{"class": "forward"},
+            source = ids[parent]
+            if users[parent] > style.HUB_USERS:
+                # A node with many users (a weight every layer reuses) would pull them all
+                # towards it, and Graphviz's layout time explodes: it is drawn again, small,
+                # beside each user, and its edges start there.
+                source = f"{ids[parent]}_for_{edge}"
+                title = parent.label if parent.label else names[parent]
+                graph.node(source, label=f"{title} ↺", id=source, tooltip=f"{title}, used by "
+                           f"{users[parent]} nodes: drawn again beside each",
+                           **{"class": "reference"}, **style.REFERENCE)
+            graph.edge(source, ids[node], id=f"fwd_{edge}", **{"class": "forward"},
                        **style.FORWARD_EDGE)
             if backward and parent.requires_grad:
-                graph.edge(ids[parent], ids[node], id=f"bwd_{edge}", **{"class": "backward"},
+                graph.edge(source, ids[node], id=f"bwd_{edge}", **{"class": "backward"},
                            label=_html_lines(edge_label(node, i, names)),
                            **backward_style)
     return graph

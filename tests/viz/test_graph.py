@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 import graphviz
@@ -290,3 +292,45 @@ def test_two_thousand_nodes_render_to_svg(tmp_path: Path) -> None:
     path = viz.render(chain(2000), tmp_path / "big.svg")
     nodes, edges = parse_svg(path.read_bytes())
     assert len(nodes) == 2000 and len(edges) == 2 * 1999
+
+
+# ---- graphs past BN: no hub node -----------------------------------------------------------
+
+
+def mlp_like(layers: int) -> Tensor:
+    """A network that reuses one weight and one bias in every layer (each a hub)."""
+    rng = np.random.default_rng(0)
+    h = Tensor(rng.standard_normal((4, 3)), label="x")
+    w, b = Tensor(rng.standard_normal(3), label="w"), Tensor(rng.standard_normal(3), label="b")
+    for _ in range(layers):
+        z = h * w + b
+        h = z * 0.5 + (z * z + 1e-5).sqrt() * 0.5
+    return h.sum()
+
+
+def out_degrees(source: str) -> Counter[str]:
+    return Counter(re.findall(r"^\t(\S+) -> ", source, flags=re.M))
+
+
+def test_no_node_of_a_deep_graph_has_edges_to_every_level() -> None:
+    """A node used at every level makes Graphviz's layout explode (a 20-layer network that
+    reuses its weight took 84 s to draw): such a node is drawn again beside each user."""
+    out = mlp_like(20)
+    source = viz.draw(out).source
+    assert max(out_degrees(source).values()) <= 2 * style.HUB_USERS  # forward + backward
+    assert source.count('class=reference') == 40  # w and b, once beside each of 20 users
+    chain = Tensor([1.0], label="x")
+    for _ in range(50):  # numbers are op settings: nothing is shared, nothing is a hub
+        chain = chain * 1.001 + 0.5
+    assert max(out_degrees(viz.draw(chain.sum()).source).values()) <= 2
+    assert "class=reference" not in viz.draw(chain.sum()).source
+
+
+def test_a_hub_keeps_its_edges_and_their_ids() -> None:
+    out = mlp_like(5)
+    nodes, edges = parse_svg(viz.draw(out).pipe(format="svg"))
+    forward = [k for k, e in edges.items() if "forward" in e["classes"]]
+    backward = [k for k, e in edges.items() if "backward" in e["classes"]]
+    n_inputs = sum(len(node.parents) for node in out.nodes())
+    assert len(forward) == n_inputs and len(backward) == n_inputs  # every edge still drawn
+    assert sum(texts[0] == "w ↺" for texts in nodes.values()) == 5
