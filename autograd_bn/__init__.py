@@ -14,6 +14,7 @@ from autograd_bn.bn import manual, problem
 from autograd_bn.bn.primitives import batchnorm
 from autograd_bn.bn.problem import make_problem
 from autograd_bn.check import compare
+from autograd_bn.engine.blocks import block
 from autograd_bn.engine.gradcheck import gradcheck, numerical_gradient, rel_error
 from autograd_bn.engine.tensor import Tensor
 
@@ -23,6 +24,7 @@ __all__ = [
     "Tensor",
     "__version__",
     "batchnorm",
+    "block",
     "compare",
     "gradcheck",
     "make_problem",

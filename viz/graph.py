@@ -11,6 +11,7 @@ broadcasting is undone). The red edges are written in the forward direction with
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from html import escape
 
 import graphviz
@@ -18,6 +19,7 @@ import graphviz
 from autograd_bn.engine.naming import edge_label, op_text, short_names
 from autograd_bn.engine.tensor import Tensor
 from viz import style
+from viz.blocks import Collapsed, block_paths, chosen, collapsed_groups
 from viz.values import array_lines
 
 RANKDIRS = ("TB", "BT", "LR", "RL")
@@ -30,23 +32,31 @@ def draw(
     values: bool = False,
     rankdir: str = "TB",
     legend: bool = True,
+    collapse: bool | Sequence[str] = False,
 ) -> graphviz.Digraph:
     """The graph that computed ``tensor``, as a `graphviz.Digraph` (displays inline in Jupyter).
 
     Each node shows its label, its op and its shape; ``values=True`` adds its value and its
     gradient (whole for small tensors, mean/min/max for big ones). ``backward=False`` leaves
     out the red backward edges; ``rankdir`` is Graphviz's (``"TB"`` top-down, ``"LR"``…);
-    ``legend=False`` drops the key under the graph.
+    ``legend=False`` drops the key under the graph. Blocks (``with autograd_bn.block(...)``,
+    ``batchnorm(..., name=...)``) are drawn as labelled boxes; ``collapse=True`` draws every
+    outermost block as one node, ``collapse=["bn1", ...]`` the blocks named (a block's name,
+    or its path ``"outer/inner"``), with one red edge per input labelled ``∂bn1/∂x``.
 
-    Raises `TypeError` if ``tensor`` is not a `Tensor`, `ValueError` for an unknown rankdir.
+    Raises `TypeError` if ``tensor`` is not a `Tensor` or ``collapse`` is not a bool or a list
+    of names, `ValueError` for an unknown rankdir or a block name the graph does not have.
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"draw() needs a Tensor, got {type(tensor).__name__}")
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     nodes = tensor.nodes()
-    ids = {node: f"n{index}" for index, node in enumerate(nodes)}
     names = short_names(nodes)
+    groups = collapsed_groups(nodes, chosen(collapse, block_paths(nodes)))
+    ids: dict[Tensor | Collapsed, str] = {node: f"n{i}" for i, node in enumerate(nodes)}
+    for group in dict.fromkeys(groups.values()):
+        ids[group] = f"b{len(ids) - len(nodes)}"
     backward_style = dict(style.BACKWARD_EDGE)
     if len(nodes) >= style.BIG_GRAPH:
         backward_style["constraint"] = "false"
@@ -58,31 +68,73 @@ def draw(
     if legend:
         graph.attr(label=_legend(backward, rankdir))
 
+    boxes: dict[tuple[str, ...], list[tuple[str, dict[str, str]]]] = {}  # box path → nodes
     for node in nodes:
-        kind = style.kind(node, tensor)
-        graph.node(ids[node], label=_node_label(node, names, values), id=ids[node],
-                   **{"class": kind}, **style.NODE_STYLES[kind])
-    users = Counter(parent for node in nodes for parent in node.parents)
+        if node not in groups:
+            kind = style.kind(node, tensor)
+            boxes.setdefault(node.block, []).append((ids[node], {
+                "label": _node_label(node, names, values), "class": kind,
+                **style.NODE_STYLES[kind]}))
+    for group in dict.fromkeys(groups.values()):
+        inner = "" if len(group.members) == 1 else "s"
+        boxes.setdefault(group.path[:-1], []).append((ids[group], {
+            "label": f"<<B>{escape(group.path[-1])}</B><BR/><FONT POINT-SIZE=\"10\" "
+                     f"COLOR=\"#4b5563\">block · {len(group.members)} node{inner}</FONT>>",
+            "class": "block", **style.BLOCK}))
+    _place(graph, (), boxes)
+
+    def shown(node: Tensor) -> Tensor | Collapsed:
+        return groups.get(node, node)
+
+    edges: dict[tuple[str, str], tuple[Tensor, int, list[str] | None]] = {}
     for node in nodes:
         for i, parent in enumerate(node.parents):
-            edge = f"{ids[node]}_{i}"
-            source = ids[parent]
-            if users[parent] > style.HUB_USERS:
-                # A node with many users (a weight every layer reuses) would pull them all
-                # towards it, and Graphviz's layout time explodes: it is drawn again, small,
-                # beside each user, and its edges start there.
-                source = f"{ids[parent]}_for_{edge}"
-                title = parent.label if parent.label else names[parent]
-                graph.node(source, label=f"{title} ↺", id=source, tooltip=f"{title}, used by "
-                           f"{users[parent]} nodes: drawn again beside each",
-                           **{"class": "reference"}, **style.REFERENCE)
-            graph.edge(source, ids[node], id=f"fwd_{edge}", **{"class": "forward"},
-                       **style.FORWARD_EDGE)
-            if backward and parent.requires_grad:
-                graph.edge(source, ids[node], id=f"bwd_{edge}", **{"class": "backward"},
-                           label=_html_lines(edge_label(node, i, names)),
-                           **backward_style)
+            source, target = shown(parent), shown(node)
+            if source is target:
+                continue  # inside a collapsed block
+            if isinstance(target, Collapsed):  # into a block: one edge per input, ∂bn1/∂x
+                key = (ids[source], ids[target])
+                title = source.path[-1] if isinstance(source, Collapsed) else names[parent]
+                edges.setdefault(key, (node, i, [f"∂{target.path[-1]}/∂{title}"]))
+            else:
+                edges[(ids[source], f"{ids[node]}_{i}")] = (node, i, None)
+    users = Counter(source for source, _ in edges)
+    for (start, edge), (node, i, label) in edges.items():
+        end = ids[shown(node)]
+        edge_id = edge if label is None else f"{start}_{end}"
+        if users[start] > style.HUB_USERS:
+            # A node with many users (a weight every layer reuses) would pull them all
+            # towards it, and Graphviz's layout time explodes: it is drawn again, small,
+            # beside each user, and its edges start there.
+            parent = node.parents[i]
+            title = parent.label if parent.label else names[parent]
+            if isinstance(shown(parent), Collapsed):
+                title = groups[parent].path[-1]
+            reference = f"{start}_for_{edge_id}"
+            graph.node(reference, label=f"{title} ↺", id=reference, tooltip=f"{title}, used "
+                       f"by {users[start]} nodes: drawn again beside each",
+                       **{"class": "reference"}, **style.REFERENCE)
+            start = reference
+        graph.edge(start, end, id=f"fwd_{edge_id}", **{"class": "forward"},
+                   **style.FORWARD_EDGE)
+        if backward and node.parents[i].requires_grad:
+            lines = label if label is not None else edge_label(node, i, names)
+            graph.edge(start, end, id=f"bwd_{edge_id}", **{"class": "backward"},
+                       label=_html_lines(lines), **backward_style)
     return graph
+
+
+def _place(graph: graphviz.Digraph, path: tuple[str, ...],
+           boxes: dict[tuple[str, ...], list[tuple[str, dict[str, str]]]]) -> None:
+    """Draw the nodes of box ``path`` into ``graph``, and each box inside it as a cluster."""
+    for node_id, attrs in boxes.get(path, []):
+        graph.node(node_id, id=node_id, **attrs)
+    inner = sorted({p[:len(path) + 1] for p in boxes if len(p) > len(path) and
+                    p[:len(path)] == path})
+    for child in inner:
+        with graph.subgraph(name=f"cluster_{'/'.join(child)}") as box:
+            box.attr(label=child[-1], id=f"block_{'/'.join(child)}", **style.BOX)
+            _place(box, child, boxes)
 
 
 def _node_label(node: Tensor, names: dict[Tensor, str], values: bool) -> str:

@@ -35,6 +35,12 @@ HUB_USERS = 4
 beside each of its users, and its edges start there. Edges from one node to every level of a
 deep graph make Graphviz's layout time explode (a 20-layer network reusing one weight: 84 s);
 drawn this way, it stays near linear in the graph's size (0.1 s)."""
+BLOCK = {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#ede9fe",
+         "color": "#6d28d9", "penwidth": "1.5"}
+"""A collapsed block: one node standing for all of its nodes."""
+BOX = {"style": "rounded,dashed", "color": "#6d28d9", "fontcolor": "#6d28d9", "labeljust": "l",
+       "fontsize": "11"}
+"""An expanded block: a labelled box around its nodes."""
 REFERENCE = {"shape": "box", "style": "rounded,dashed", "color": "#6b7280",
              "fontcolor": "#374151", "fontsize": "10", "height": "0.2"}
 

@@ -18,11 +18,13 @@ batch carries no information about scale, so BN's output is its shift alone (and
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
 
 from autograd_bn.bn.inputs import check_inputs
+from autograd_bn.engine.blocks import block
 from autograd_bn.engine.dtypes import refuse_non_finite
 from autograd_bn.engine.tensor import Tensor
 
@@ -51,13 +53,16 @@ def _leaf(given: Any, checked: np.ndarray, number: int) -> Tensor:
     return Tensor(checked, label=SEED_LABELS[number])
 
 
-def batchnorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> Tensor:
+def batchnorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5, *,
+              name: str | None = None) -> Tensor:
     """Training-mode batch norm of an (N, D) ``x`` over axis 0, as a graph of engine ops.
 
     ``x``, ``gamma`` (D,) and ``beta`` (D,) may be Tensors (their labels are kept if they have
     one) or anything array-like (they become leaves labelled (1) x, (9) γ, (11) β). Returns
     node (12); call ``.backward(dout)`` on it and read ``x.grad``, ``gamma.grad``… or walk
-    ``out.nodes()`` to see every intermediate gradient.
+    ``out.nodes()`` to see every intermediate gradient. ``name`` puts BN's own nodes (all but
+    the inputs) in a block of that name (`autograd_bn.block`): the graph draws it as a box, or
+    as one node when collapsed.
 
     Raises `ValueError` when x is not 2-D, the batch is empty, gamma or beta is not of shape
     (D,), or eps is not a finite number > 0; `TypeError` for non-numeric data, or for Tensors
@@ -68,8 +73,12 @@ def batchnorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> Tensor:
     x = _leaf(x, x_arr, 1)
     gamma = _leaf(gamma, gamma_arr, 9)
     beta = _leaf(beta, beta_arr, 11)
-    epsilon = Tensor(np.asarray(eps, dtype=x_arr.dtype), label="ε", requires_grad=False)
+    with block(name) if name is not None else contextlib.nullcontext():
+        return _normalise(x, gamma, beta, eps, x_arr)
 
+
+def _normalise(x: Tensor, gamma: Tensor, beta: Tensor, eps: float, x_arr: np.ndarray) -> Tensor:
+    epsilon = Tensor(np.asarray(eps, dtype=x_arr.dtype), label="ε", requires_grad=False)
     mean = _label(x.mean(axis=0), 2)
     if not np.isfinite(mean.data).all():
         # A NaN or an infinity in x makes its column's mean NaN or infinite, so x itself is

@@ -8,7 +8,8 @@ backward loop). Behind them: `shapes` (bringing a gradient back to an input's sh
 trace, the report and the graph name nodes and edges).
 """
 
+from autograd_bn.engine.blocks import block
 from autograd_bn.engine.gradcheck import gradcheck, numerical_gradient, rel_error
 from autograd_bn.engine.tensor import Tensor
 
-__all__ = ["Tensor", "gradcheck", "numerical_gradient", "rel_error"]
+__all__ = ["Tensor", "block", "gradcheck", "numerical_gradient", "rel_error"]

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_bn.engine import ops, params
+from autograd_bn.engine import blocks, ops, params
 from autograd_bn.engine.dtypes import as_float_array
 from autograd_bn.engine.op import Op
 from autograd_bn.engine.shapes import broadcast_axes, conform
@@ -36,14 +36,16 @@ class Tensor:
     Attributes: ``data``, ``grad`` (None before a backward pass), ``label`` (the name graphs and
     traces show), ``op`` (the name of the op that made it; None for a leaf), ``parents`` (its
     input tensors, in order), ``params`` (the op's settings: ``{"p": 2.0}`` for ``x ** 2``,
-    ``{"c": 1.5}`` for ``x * 1.5``), ``requires_grad``.
+    ``{"c": 1.5}`` for ``x * 1.5``), ``requires_grad``, ``block`` (the path of the
+    ``with block(...)`` it was made in: ``("bn1",)``; ``()`` outside any).
 
     A number in an op is a setting of that op, not a node: ``x * 2`` is one node,
     ``mul_scalar`` with ``c = 2``. An array in an op becomes a constant leaf of its own.
     Tensors are compared and hashed by identity (they can be dict keys): ``t == 0`` is False.
     """
 
-    __slots__ = ("data", "grad", "_label", "_op", "parents", "params", "requires_grad", "_order")
+    __slots__ = ("data", "grad", "_label", "_op", "parents", "params", "requires_grad", "block",
+                 "_order")
     __array_ufunc__ = None  # ndarray + Tensor defers to Tensor.__radd__ instead of looping
 
     def __init__(self, data: Any, *, label: str | None = None, requires_grad: bool = True):
@@ -57,6 +59,7 @@ class Tensor:
         self.parents: tuple[Tensor, ...] = ()
         self.params: Mapping[str, Any] = _NO_PARAMS
         self.requires_grad = requires_grad
+        self.block = blocks.current()  # the `with block(...)` it was made in, if any
         self._order = next(_creation_order)
 
     # ---- the ops: each builds one node (see the op table) ---------------------------------
@@ -303,6 +306,7 @@ def make(op: Op, inputs: tuple[Tensor, ...], settings: Mapping[str, Any] = _NO_P
     node.parents = inputs
     node.params = settings
     node.requires_grad = requires_grad
+    node.block = blocks.current()
     node._order = next(_creation_order)
     return node
 

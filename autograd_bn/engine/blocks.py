@@ -1,0 +1,42 @@
+"""Naming a part of a graph while building it: ``with block("bn1"): ...``.
+
+Every node made inside the ``with`` records the block's path (``("layer2", "bn1")`` for nested
+blocks) as its ``block``; the graph draws a block as a labelled box, or as one node
+(``viz.draw(t, collapse=True)``). The current block is a context variable, so threads and
+asyncio tasks each have their own, and it is only read while nodes are made: no graph keeps a
+reference to another through it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
+_current: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("block", default=())
+
+
+@contextlib.contextmanager
+def block(name: str) -> Iterator[tuple[str, ...]]:
+    """Name the nodes made inside the ``with``: ``with block("bn1"): out = ...``.
+
+    Blocks nest: the path of a block inside another is ``("outer", "inner")``. Yields the path.
+    Raises `TypeError` when the name is not a string, `ValueError` when it is empty, has a
+    ``/`` (used to write paths) or a character that cannot be shown (control characters).
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"a block's name must be a string, got {type(name).__name__}")
+    if not name.strip() or "/" in name or not name.isprintable():
+        raise ValueError(f"a block's name must be non-empty and printable, without '/': "
+                         f"got {name!r}")
+    path = (*_current.get(), name)
+    token = _current.set(path)
+    try:
+        yield path
+    finally:
+        _current.reset(token)
+
+
+def current() -> tuple[str, ...]:
+    """The path of the block being built in, ``()`` outside any block."""
+    return _current.get()
