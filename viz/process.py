@@ -179,5 +179,6 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
         return  # reaped: the group id may no longer be ours to signal
     try:
         os.killpg(proc.pid, sig)  # a new session: the group id is the child's pid
-    except (ProcessLookupError, PermissionError):
-        pass
+    except (ProcessLookupError, PermissionError):  # no such group after all: the child alone
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(proc.pid, sig)
