@@ -74,7 +74,8 @@ def render(
     target = Path(path)
     fmt = output_format(target, format)
     timeout = check_timeout(timeout)
-    if fmt != "dot":  # DOT source is written as it is drawn: only a layout needs a limit
+    check_max_nodes(max_nodes)
+    if fmt != "dot" and max_nodes is not None:  # DOT source needs no layout, so no limit
         check_node_count(tensor, max_nodes)
     check_writable(target)  # before the drawing, which can take seconds
     graph = draw(tensor, **draw_options)
@@ -96,14 +97,18 @@ def check_timeout(timeout: float | None) -> float | None:
     return float(timeout)
 
 
-def check_node_count(tensor: Tensor, max_nodes: int | None) -> None:
-    """Refuse (`ValueError`) a graph of more than ``max_nodes`` nodes before ``dot`` sees it."""
+def check_max_nodes(max_nodes: int | None) -> None:
+    """Check that ``max_nodes`` is None or a whole number of at least 1."""
     if max_nodes is None:
         return
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, numbers.Integral):
         raise TypeError(f"max_nodes must be a whole number or None, got {max_nodes!r}")
     if max_nodes < 1:
         raise ValueError(f"max_nodes must be at least 1 or None, got {max_nodes!r}")
+
+
+def check_node_count(tensor: Tensor, max_nodes: int) -> None:
+    """Refuse (`ValueError`) a graph of more than ``max_nodes`` nodes before ``dot`` sees it."""
     count = len(tensor.nodes())
     if count > max_nodes:
         raise ValueError(
