@@ -5,11 +5,12 @@
     >>> viz.render(out, "bn_graph.svg")    # or .png, .pdf, .dot (DOT source needs no Graphviz)
 
 One idea per module: `viz.values` (arrays as short text), `viz.style` (looks), `viz.graph`
-(`draw`), `viz.output` (`render`). Node names and the backward edges' labels come from
+(`draw`), `viz.output` (`render`), `viz.process` (running ``dot``: bounded in time, never
+left behind). Node names and the backward edges' labels come from
 `autograd_bn.engine.naming`, which the trace and the report use too.
 """
 
 from viz.graph import draw
-from viz.output import FORMATS, GraphvizNotFoundError, render
+from viz.output import FORMATS, GraphvizNotFoundError, RenderTimeoutError, render
 
-__all__ = ["FORMATS", "GraphvizNotFoundError", "draw", "render"]
+__all__ = ["FORMATS", "GraphvizNotFoundError", "RenderTimeoutError", "draw", "render"]

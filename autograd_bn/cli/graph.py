@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 import viz
 from autograd_bn.bn.primitives import batchnorm
 from autograd_bn.cli.common import add_problem_args, problem_from_args
 from viz.graph import RANKDIRS
+from viz.output import TIMEOUT
 
 DEFAULT_NAME = "bn_graph"
 
@@ -20,8 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the forward pass top-down in black, the backward pass bottom-up in red, each red "
         "edge labelled with the local derivative the gradient is multiplied by. Prints the "
         "path written.",
-        epilog="exit status: 0 written, 2 usage error or the file could not be written "
-        "(nothing is left behind).",
+        epilog="exit status: 0 written, 2 usage error, the file could not be written or "
+        "Graphviz ran out of time (nothing is left behind, no dot left running).",
     )
     parser.add_argument(
         "-o", "--output", metavar="PATH",
@@ -39,17 +41,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "random dout)")
     parser.add_argument("--rankdir", choices=RANKDIRS, default="TB",
                         help="layout direction: TB top-down (default), LR left-right, …")
+    parser.add_argument("--timeout", type=float, default=TIMEOUT, metavar="SECONDS",
+                        help=f"stop Graphviz after this long; default {TIMEOUT:g}")
     add_problem_args(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise ValueError(f"--timeout must be a number of seconds > 0, got {args.timeout:g}")
     problem = problem_from_args(args)
     out = batchnorm(problem.x, problem.gamma, problem.beta, problem.eps)
     if args.values:
         out.backward(problem.dout)
     path = args.output or f"{DEFAULT_NAME}.{args.format or 'svg'}"
     written = viz.render(out, path, format=args.format, backward=args.backward,
-                         values=args.values, rankdir=args.rankdir)
+                         values=args.values, rankdir=args.rankdir, timeout=args.timeout)
     print(written)
     return 0

@@ -1,13 +1,26 @@
-"""``autograd-bn graph``: default file, -o, --format, --no-backward, --values, errors."""
+"""``autograd-bn graph``: default file, -o, --format, --no-backward, --values, errors, --timeout
+and SIGTERM during a render."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from autograd_bn.cli import build_parser, main
+from tests.slow import (
+    HAS_PROC,
+    children,
+    command_name,
+    group_is_gone,
+    slow_graph,
+    start_python,
+    wait_for_dot,
+)
 
 
 @pytest.fixture
@@ -136,3 +149,63 @@ def test_help_lists_graph(capsys) -> None:
         main(["--help"])
     assert info.value.code == 0
     assert "graph" in capsys.readouterr().out
+
+
+def test_timeout_flag() -> None:
+    assert build_parser().parse_args(["graph"]).timeout == 60
+    assert build_parser().parse_args(["graph", "--timeout", "2.5"]).timeout == 2.5
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
+def test_bad_timeout_is_one_line(cwd: Path, capsys, value: str) -> None:
+    assert main(["graph", "--timeout", value]) == 2
+    assert "--timeout must be a number of seconds > 0" in one_line_error(capsys)
+    assert files(cwd) == []
+
+
+def test_timeout_not_a_number_is_a_usage_error(cwd: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["graph", "--timeout", "soon"])
+    assert info.value.code == 2
+    assert "invalid float value: 'soon'" in capsys.readouterr().err
+
+
+@pytest.fixture
+def slow_bn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """BN's graph replaced by one that Graphviz takes minutes for."""
+    monkeypatch.setattr("autograd_bn.cli.graph.batchnorm", lambda *args: slow_graph())
+
+
+def test_timeout_is_one_line_and_leaves_nothing(cwd: Path, capsys, slow_bn) -> None:
+    start = time.monotonic()
+    assert main(["graph", "--timeout", "0.5"]) == 2
+    assert time.monotonic() - start < 5
+    message = one_line_error(capsys)
+    for words in ("did not finish", "103 nodes", "limit of 0.5 s", "--timeout", "collapse="):
+        assert words in message
+    assert files(cwd) == []
+    assert not [child for child in children(os.getpid()) if command_name(child) == "dot"]
+
+
+GRAPH_SLOWLY = """
+import autograd_bn.cli.graph as graph
+from tests.slow import slow_graph
+from autograd_bn.cli import main
+graph.batchnorm = lambda *args: slow_graph()
+raise SystemExit(main(["graph", "-o", OUTPUT]))
+"""
+
+
+@pytest.mark.skipif(not HAS_PROC, reason="finds child processes through /proc")
+def test_sigterm_during_a_render_leaves_no_dot_and_no_file(tmp_path: Path) -> None:
+    python = start_python(GRAPH_SLOWLY.replace("OUTPUT", repr(str(tmp_path / "bn.svg"))))
+    try:
+        dot = wait_for_dot(python.pid)
+        python.send_signal(signal.SIGTERM)
+        out, err = python.communicate(timeout=10)
+    finally:
+        python.kill()
+    assert python.returncode == -signal.SIGTERM, err  # a shell shows 143
+    assert out == "" and "Traceback" not in err
+    assert group_is_gone(dot) and command_name(dot) == ""
+    assert files(tmp_path) == []
