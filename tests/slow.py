@@ -13,15 +13,19 @@ import time
 from pathlib import Path
 
 from autograd_bn import Tensor
+from viz import style
 
 ROOT = Path(__file__).resolve().parent.parent
 HAS_PROC = Path(f"/proc/{os.getpid()}/task").is_dir()
 
 
 def slow_graph(levels: int = 50) -> Tensor:
-    """``y = y * c + d`` ``levels`` times with the same two constants every time: two hubs
-    with an edge to every level. 103 nodes and 300 edges at 50 levels, yet ``dot`` needs
-    minutes (0.3 s at 20 levels, 2.5 s at 30)."""
+    """``y = y * c + d`` ``levels`` times with the same two constant Tensors every time: two
+    hubs with an edge to every level. `viz` draws a hub again beside each of its users, which
+    keeps the layout fast; this turns that off (``viz.style.HUB_USERS``, which the test
+    session's conftest restores after each test), so that ``dot`` needs minutes for the 103
+    nodes and 300 edges of 50 levels (0.3 s at 20 levels, 2.5 s at 30)."""
+    style.HUB_USERS = 10**9
     c = Tensor(1.001, requires_grad=False)
     d = Tensor(1.001, requires_grad=False)
     y = Tensor(1.0, label="x")

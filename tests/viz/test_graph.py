@@ -334,3 +334,18 @@ def test_a_hub_keeps_its_edges_and_their_ids() -> None:
     n_inputs = sum(len(node.parents) for node in out.nodes())
     assert len(forward) == n_inputs and len(backward) == n_inputs  # every edge still drawn
     assert sum(texts[0] == "w ↺" for texts in nodes.values()) == 5
+
+
+@pytest.mark.parametrize("build", ["chain of 50 with numbers", "20 layers reusing w and b"])
+def test_graphs_past_bn_render_well_within_a_time_limit(build: str, tmp_path: Path) -> None:
+    """Before numbers became op settings and hubs were drawn apart these took 794 s and 84 s;
+    a 30 s limit (far above the ~0.3 s they take now) turns a regression into a failure."""
+    if build.startswith("chain"):
+        out = Tensor([1.0, 2.0], label="x")
+        for _ in range(50):
+            out = out * 1.001 + 0.5
+        out = out.sum()
+    else:
+        out = mlp_like(20)
+    written = viz.render(out, tmp_path / "g.svg", timeout=30)
+    assert written.read_bytes().startswith(b"<?xml")
