@@ -38,6 +38,7 @@ test: setup
 images: setup
 	$(BIN)/autograd-bn graph -o docs/bn_graph.png
 	$(BIN)/autograd-bn graph -o docs/bn_graph.svg
+	$(BIN)/python examples/small_network.py docs
 	bash .ci/system-deps chromium
 	$(BIN)/python -m tests.browser
 

@@ -41,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "random dout)")
     parser.add_argument("--rankdir", choices=RANKDIRS, default="TB",
                         help="layout direction: TB top-down (default), LR left-right, …")
+    parser.add_argument("--collapse", action="store_true",
+                        help="draw BN as one block node (x, γ, β in; one red edge back to "
+                        "each, ∂batchnorm/∂x) instead of its twelve nodes")
     parser.add_argument("--timeout", type=float, default=TIMEOUT, metavar="SECONDS",
                         help=f"stop Graphviz after this long; default {TIMEOUT:g}")
     add_problem_args(parser)
@@ -51,11 +54,13 @@ def run(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.timeout) and args.timeout > 0):
         raise ValueError(f"--timeout must be a number of seconds > 0, got {args.timeout:g}")
     problem = problem_from_args(args)
-    out = batchnorm(problem.x, problem.gamma, problem.beta, problem.eps)
+    as_block = {"name": "batchnorm"} if args.collapse else {}
+    out = batchnorm(problem.x, problem.gamma, problem.beta, problem.eps, **as_block)
     if args.values:
         out.backward(problem.dout)
     path = args.output or f"{DEFAULT_NAME}.{args.format or 'svg'}"
     written = viz.render(out, path, format=args.format, backward=args.backward,
-                         values=args.values, rankdir=args.rankdir, timeout=args.timeout)
+                         values=args.values, rankdir=args.rankdir, timeout=args.timeout,
+                         collapse=args.collapse)
     print(written)
     return 0

@@ -209,3 +209,14 @@ def test_sigterm_during_a_render_leaves_no_dot_and_no_file(tmp_path: Path) -> No
     assert out == "" and "Traceback" not in err
     assert group_is_gone(dot) and command_name(dot) == ""
     assert files(tmp_path) == []
+
+
+def test_graph_collapse_draws_bn_as_one_block(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["graph", "--collapse", "-o", str(tmp_path / "g.dot")]) == 0
+    source = (tmp_path / "g.dot").read_text()
+    assert source.count("class=block") == 1
+    assert "∂batchnorm/∂(1)" in source and "∂batchnorm/∂(9)" in source
+    assert "(3) x − mean" not in source  # the twelve nodes are inside the block
+    assert main(["graph", "-o", str(tmp_path / "full.dot")]) == 0
+    assert "(3) x − mean" in (tmp_path / "full.dot").read_text()
