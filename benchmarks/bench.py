@@ -1,24 +1,33 @@
 """Benchmarks, measured side by side in one process: medians and ratios, never single times.
 
-    python benchmarks/bench.py            # full run (about a minute)
-    python benchmarks/bench.py --quick    # well under a minute
+    python benchmarks/bench.py            # full run (a few minutes)
+    python benchmarks/bench.py --quick    # well under a minute without the peers
     python benchmarks/bench.py --json results.json
 
-What is measured (float64 unless said otherwise):
+What is measured (float64 unless said otherwise), in this order:
 - BN forward+backward at 4×5, 64×100, 1024×256, 4096×1024 (and float32 at the large sizes) for
   the engine, numpy forward + the seed's staged backward, numpy forward + cs231n's compact
   backward, and, when torch is installed, torch eager autograd on the same primitive graph and
   torch's fused batch_norm;
-- per-op overhead: a chain of 1,000 elementwise ops on a (4, 5) tensor, forward+backward;
+- per-op overhead: a chain of 1,000 elementwise ops ``y = y * c + d`` on a (4, 5) tensor,
+  forward+backward, with the same two numbers throughout and with a new number at every op,
+  for the engine and torch eager;
 - a 100,000-op chain, per op, against the 1,000-op chain;
 - peak memory (tracemalloc) of forward+backward for the engine and the hand-written passes;
 - BN forward+backward at the float64 sizes again, once the allocator is settled
   (`settle_allocator`): the first run pays for fresh pages where the process's allocator
   gives freed memory back to the kernel between calls, as the issue's table did; this one
-  does not. Both runs are checked against the same limits. In this run the engine is also
-  timed against torch eager held to one thread, as numpy's elementwise ops run, in rounds of
-  their own (so that switching torch's threads cannot touch the checked times); that ratio
-  is reported, not checked.
+  does not. Both runs are checked against the same limits;
+- the peers a learner would otherwise pick (the ``peers`` extra; each skipped with a note when
+  not installed), each first checked to give the engine's dx, dγ, dβ: HIPS autograd, jax
+  eager and jax.jit (compile time apart) at 4×5, 64×100 and 1024×256, micrograd's scalar
+  ``Value``s at 4×5; and per op on a 0-d tensor, the engine against micrograd;
+- in processes of their own, for variables read at import: the chain with new numbers in the
+  engine's plain mode (``AUTOGRAD_BN_PLAIN=1``), and BN with ``OPENBLAS_NUM_THREADS=1``
+  (OpenBLAS's own threads slow the engine's BLAS sums on a busy machine);
+- last, the engine against torch eager held to one thread, as numpy's elementwise ops run:
+  torch is switched to one thread once and never back (switching back slowed torch eager at
+  64×100 30–40× for the rest of a run). Reported, not checked.
 
 Methods are timed in interleaved rounds (each round runs every method for about the same
 time, in a random order), so a noisy neighbour slows them all alike; each time is the median
