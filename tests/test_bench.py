@@ -59,6 +59,9 @@ def _fake_run(monkeypatch: pytest.MonkeyPatch, events: list[tuple[str, object]],
         events.append(("subprocess", (part, dict(env))))
         return {"env": env, "error": "faked"}
 
+    if module["torch"] is not None:  # (torch's threads stay as they are in this process)
+        monkeypatch.setattr(module["torch"], "set_num_threads",
+                            lambda n: events.append(("threads", n)))
     monkeypatch.setitem(module, "sample_times", fake_sample_times)
     monkeypatch.setitem(module, "warm_up", lambda methods, seconds: None)
     monkeypatch.setitem(module, "run_in_subprocess", fake_subprocess)
@@ -70,9 +73,8 @@ def _fake_run(monkeypatch: pytest.MonkeyPatch, events: list[tuple[str, object]],
 
 def test_one_thread_rounds_run_last_and_torch_is_never_switched_back(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     events: list[tuple[str, object]] = []
-    monkeypatch.setattr(torch, "set_num_threads", lambda n: events.append(("threads", n)))
     results = _fake_run(monkeypatch, events)
     switches = [e for e in events if e[0] == "threads"]
     assert switches == [("threads", 1)]  # once, to one thread, and never back
