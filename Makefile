@@ -43,6 +43,8 @@ images: setup
 	$(BIN)/python -m tests.browser
 
 bench: setup
+	$(BIN)/python -m pip install --quiet -e '.[peers]' \
+	  || echo "make bench: could not install the peers extra (autograd, jax, micrograd): their rows are skipped"
 	$(BIN)/python benchmarks/bench.py
 
 why: setup

@@ -1,24 +1,33 @@
 """Benchmarks, measured side by side in one process: medians and ratios, never single times.
 
-    python benchmarks/bench.py            # full run (about a minute)
-    python benchmarks/bench.py --quick    # well under a minute
+    python benchmarks/bench.py            # full run (a few minutes)
+    python benchmarks/bench.py --quick    # well under a minute without the peers
     python benchmarks/bench.py --json results.json
 
-What is measured (float64 unless said otherwise):
+What is measured (float64 unless said otherwise), in this order:
 - BN forward+backward at 4×5, 64×100, 1024×256, 4096×1024 (and float32 at the large sizes) for
   the engine, numpy forward + the seed's staged backward, numpy forward + cs231n's compact
   backward, and, when torch is installed, torch eager autograd on the same primitive graph and
   torch's fused batch_norm;
-- per-op overhead: a chain of 1,000 elementwise ops on a (4, 5) tensor, forward+backward;
+- per-op overhead: a chain of 1,000 elementwise ops ``y = y * c + d`` on a (4, 5) tensor,
+  forward+backward, with the same two numbers throughout and with a new number at every op,
+  for the engine and torch eager;
 - a 100,000-op chain, per op, against the 1,000-op chain;
 - peak memory (tracemalloc) of forward+backward for the engine and the hand-written passes;
 - BN forward+backward at the float64 sizes again, once the allocator is settled
   (`settle_allocator`): the first run pays for fresh pages where the process's allocator
   gives freed memory back to the kernel between calls, as the issue's table did; this one
-  does not. Both runs are checked against the same limits. In this run the engine is also
-  timed against torch eager held to one thread, as numpy's elementwise ops run, in rounds of
-  their own (so that switching torch's threads cannot touch the checked times); that ratio
-  is reported, not checked.
+  does not. Both runs are checked against the same limits;
+- the peers a learner would otherwise pick (the ``peers`` extra; each skipped with a note when
+  not installed), each first checked to give the engine's dx, dγ, dβ: HIPS autograd, jax
+  eager and jax.jit (compile time apart) at 4×5, 64×100 and 1024×256, micrograd's scalar
+  ``Value``s at 4×5; and per op on a 0-d tensor, the engine against micrograd;
+- in processes of their own, for variables read at import: the chain with new numbers in the
+  engine's plain mode (``AUTOGRAD_BN_PLAIN=1``), and BN with ``OPENBLAS_NUM_THREADS=1``
+  (OpenBLAS's own threads slow the engine's BLAS sums on a busy machine);
+- last, the engine against torch eager held to one thread, as numpy's elementwise ops run:
+  torch is switched to one thread once and never back (switching back slowed torch eager at
+  64×100 30–40× for the rest of a run). Reported, not checked.
 
 Methods are timed in interleaved rounds (each round runs every method for about the same
 time, in a random order), so a noisy neighbour slows them all alike; each time is the median
@@ -38,7 +47,7 @@ import statistics
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -113,44 +122,190 @@ def bn_methods(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
     return methods
 
 
-def one_thread(fn: Callable[[], object]) -> Callable[[], object]:
-    """``fn`` with torch held to one thread, as numpy's elementwise ops run."""
+def hold_torch_to_one_thread() -> None:
+    """Hold torch to one thread, as numpy's elementwise ops run, for the rest of the process.
 
-    def run() -> object:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # (about 0.1 µs each way)
-        try:
-            return fn()
-        finally:
-            torch.set_num_threads(threads)
-
-    return run
+    Never switched back: switching torch to one thread and back (as a wrapper around each call
+    did) left torch eager at 64×100 30–40× slower for the rest of a run, so the one-thread
+    rounds run last, after everything else has been timed (`run`).
+    """
+    torch.set_num_threads(1)
 
 
-def chain(n_ops: int, use_torch: bool = False, new_numbers: bool = False
-          ) -> Callable[[], object]:
-    """Forward+backward through ``n_ops`` elementwise ops on a (4, 5) tensor: ``y * 1.0001``
-    and ``y + 0.5`` in turn, or with ``new_numbers`` a different number at every op (the
-    engine makes one constant node per distinct number; equal numbers share one)."""
-    start: Any = torch.ones((4, 5), dtype=torch.float64) if use_torch else np.ones((4, 5))
+def chain(n_ops: int, use_torch: bool = False, new_numbers: bool = False,
+          shape: tuple[int, ...] = (4, 5)) -> Callable[[], object]:
+    """Forward+backward through ``n_ops`` elementwise ops on a ``shape`` tensor, ``y * c``
+    and ``y + d`` in turn: ``y = y * 1.0001 + 0.5`` over and over, or with ``new_numbers``
+    ``y = y * c_i + d_i`` with a number at every op that no op has used in this call or the
+    last four (the engine keeps at most 1,024 numbers shared; each call uses ``n_ops``)."""
+    start: Any = (torch.ones(shape, dtype=torch.float64) if use_torch
+                  else np.ones(shape))
     ones = start.clone() if use_torch else start.copy()
-    if new_numbers:  # new to this call too: more numbers than the engine keeps shared
-        pool = [(1.0001 if i % 2 else 0.5) + i * 1e-9 for i in range(5 * n_ops)]
-        calls = itertools.count()
-    else:
-        pool = [1.0001 if i % 2 else 0.5 for i in range(n_ops)]
+    numbers = _numbers(n_ops, new_numbers)
 
     def run() -> object:
-        start_at = next(calls) % 5 * n_ops if new_numbers else 0
-        numbers = pool[start_at:start_at + n_ops]
         x = start.detach().requires_grad_() if use_torch else Tensor(start)
         y = x
-        for i, number in enumerate(numbers):
-            y = y * number if i % 2 else y + number
+        for i, number in enumerate(next(numbers)):
+            y = y * number if i % 2 == 0 else y + number
         y.backward(ones)
         return x.grad
 
     return run
+
+
+def _numbers(n_ops: int, new_numbers: bool) -> Iterator[list[float]]:
+    """The numbers of each call of a chain: the same two, or new ones (five sets in turn)."""
+    if not new_numbers:
+        return itertools.repeat([0.5 if i % 2 else 1.0001 for i in range(n_ops)])
+    pool = [(0.5 if i % 2 else 1.0001) + i * 1e-9 for i in range(5 * n_ops)]
+    return itertools.cycle([pool[k * n_ops:(k + 1) * n_ops] for k in range(5)])
+
+
+# ---- the peers a learner would otherwise pick (the optional `peers` extra) -----------------
+
+PEERS = {"autograd": "HIPS autograd", "jax": "jax", "micrograd": "micrograd"}  # module: name
+PEER_SIZES = [(4, 5), (64, 100), (1024, 256)]
+MICROGRAD_SIZES = [(4, 5)]  # one Python object per element: the small size only
+
+
+def installed_peers() -> dict[str, str | None]:
+    """Each peer's installed version, or None when it is not installed."""
+    from importlib import metadata, util
+
+    found: dict[str, str | None] = {}
+    for module in PEERS:
+        try:
+            found[module] = metadata.version(module) if util.find_spec(module) else None
+        except metadata.PackageNotFoundError:
+            found[module] = None
+    return found
+
+
+def engine_bn_grads(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+                    dout: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The engine's dx, dγ, dβ: the reference each peer's are checked against."""
+    leaves = Tensor(x), Tensor(gamma), Tensor(beta)
+    batchnorm(*leaves, EPS).backward(dout)
+    return tuple(np.asarray(leaf.grad) for leaf in leaves)
+
+
+def _bn_loss(xp: Any) -> Callable[..., Any]:
+    """``sum(BN(x, γ, β) * dout)`` written with the array module ``xp`` (autograd.numpy or
+    jax.numpy), the same primitive graph as the engine's: its gradient with respect to
+    (x, γ, β) is BN's backward pass for the upstream gradient ``dout``."""
+
+    def loss(x: Any, gamma: Any, beta: Any, dout: Any) -> Any:
+        mean = xp.mean(x, axis=0)
+        centred = x - mean
+        var = xp.mean(centred * centred, axis=0)
+        inv_std = 1.0 / xp.sqrt(var + EPS)
+        return xp.sum((centred * inv_std * gamma + beta) * dout)
+
+    return loss
+
+
+def hips_autograd_bn(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+                     dout: np.ndarray) -> Callable[[], tuple[np.ndarray, ...]]:
+    """HIPS autograd: `autograd.grad` of the loss with respect to (x, γ, β), per call."""
+    import autograd
+    import autograd.numpy as anp
+
+    grad = autograd.grad(_bn_loss(anp), (0, 1, 2))
+    return lambda: grad(x, gamma, beta, dout)
+
+
+def jax_bn(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, dout: np.ndarray,
+           compiles: int = 3) -> tuple[Callable[[], Any], Callable[[], Any], float]:
+    """jax in float64: eager `jax.grad` (op by op) and the same under `jax.jit`, compiled
+    before timing; returns both and the median compile time over ``compiles`` fresh jits
+    (lowering and compiling, kept out of the per-call time)."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)  # jax computes in float32 otherwise
+    args = tuple(jax.numpy.asarray(a) for a in (x, gamma, beta, dout))
+    grad = jax.grad(_bn_loss(jax.numpy), argnums=(0, 1, 2))
+    seconds = []
+    for _ in range(compiles):  # a new function each time: no cached executable
+        start = time.perf_counter()
+        compiled = jax.jit(lambda *a: grad(*a)).lower(*args).compile()
+        seconds.append(time.perf_counter() - start)
+    return (lambda: jax.block_until_ready(grad(*args)),
+            lambda: jax.block_until_ready(compiled(*args)), statistics.median(seconds))
+
+
+def micrograd_bn(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+                 dout: np.ndarray) -> Callable[[], tuple[np.ndarray, ...]]:
+    """micrograd: BN with one scalar `Value` per element, column by column, per call."""
+    from micrograd.engine import Value
+
+    n, d = x.shape
+    rows, gammas, betas, douts = x.tolist(), gamma.tolist(), beta.tolist(), dout.tolist()
+
+    def run() -> tuple[np.ndarray, ...]:
+        xs = [[Value(v) for v in row] for row in rows]
+        gs, bs = [Value(v) for v in gammas], [Value(v) for v in betas]
+        terms = []
+        for j in range(d):
+            column = [xs[i][j] for i in range(n)]
+            mean = sum(column) * (1.0 / n)
+            centred = [v - mean for v in column]
+            var = sum(c * c for c in centred) * (1.0 / n)
+            inv_std = (var + EPS) ** -0.5
+            terms += [(c * inv_std * gs[j] + bs[j]) * douts[i][j] for i, c in enumerate(centred)]
+        sum(terms).backward()
+        return (np.array([[v.grad for v in row] for row in xs]),
+                np.array([g.grad for g in gs]), np.array([b.grad for b in bs]))
+
+    return run
+
+
+def micrograd_chain(n_ops: int) -> Callable[[], object]:
+    """`chain` with new numbers on micrograd's scalar `Value`."""
+    from micrograd.engine import Value
+
+    numbers = _numbers(n_ops, True)
+    # micrograd sorts the graph recursively: one Python frame per op of the chain
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 2 * n_ops + 1000))
+
+    def run() -> object:
+        x = Value(1.0)
+        y = x
+        for i, number in enumerate(next(numbers)):
+            y = y * number if i % 2 == 0 else y + number
+        y.backward()
+        return x.grad
+
+    return run
+
+
+def peer_bn_methods(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, dout: np.ndarray,
+                    found: dict[str, str | None]) -> tuple[dict[str, Callable[[], object]],
+                                                           dict[str, float]]:
+    """The installed peers' BN forward+backward at this size, each checked first to give the
+    engine's dx, dγ, dβ; and jax's compile times (seconds) apart."""
+    want = engine_bn_grads(x, gamma, beta, dout)
+    methods: dict[str, Callable[[], object]] = {}
+    compile_seconds: dict[str, float] = {}
+    candidates: list[tuple[str, Callable[[], Any]]] = []
+    if found.get("autograd"):
+        candidates.append(("HIPS autograd", hips_autograd_bn(x, gamma, beta, dout)))
+    if found.get("jax"):
+        eager, jitted, compile_seconds["jax jit"] = jax_bn(x, gamma, beta, dout)
+        candidates += [("jax eager", eager), ("jax jit", jitted)]
+    if found.get("micrograd") and x.shape in MICROGRAD_SIZES:
+        candidates.append(("micrograd", micrograd_bn(x, gamma, beta, dout)))
+    for name, fn in candidates:
+        assert_same_grads(name, fn(), want)
+        methods[name] = fn
+    return methods, compile_seconds
+
+
+def assert_same_grads(name: str, got: Any, want: tuple[np.ndarray, ...]) -> None:
+    """``got`` (dx, dγ, dβ) is the engine's ``want``, to float64 rounding."""
+    for label, g, w in zip(("dx", "dgamma", "dbeta"), got, want, strict=True):
+        np.testing.assert_allclose(np.asarray(g), w, rtol=1e-7, atol=1e-9 * np.abs(w).max(),
+                                   err_msg=f"{name}: {label} differs from the engine's")
 
 
 # ---- measuring ------------------------------------------------------------------------------
@@ -233,40 +388,166 @@ def settle_allocator() -> None:
     del block
 
 
-def measure_bn(cases: list[tuple[int, int, str]], rounds: int, target: float,
-               with_one_thread: bool = False) -> list[dict[str, Any]]:
-    """BN forward+backward of every method at each (N, D, dtype): medians and paired ratios;
-    ``with_one_thread``: then the engine against torch eager on one thread, on their own."""
+def measure_bn(cases: list[tuple[int, int, str]], rounds: int, target: float
+               ) -> list[dict[str, Any]]:
+    """BN forward+backward of every method at each (N, D, dtype): medians and paired ratios."""
     rows = []
     for n, d, dtype in cases:
         methods = bn_methods(*inputs(n, d, dtype))
-        size_rounds = rounds if n * d < 10**6 else max(3, rounds // 3)
-        samples = sample_times(methods, size_rounds, target)
+        samples = sample_times(methods, _rounds_at(n * d, rounds), target)
         times = {name: statistics.median(s) for name, s in samples.items()}
         ratios = {f"engine / {other}": paired_ratio(samples, "engine", other)
                   for other in methods if other != "engine"}
-        if with_one_thread and "torch eager" in methods:
-            pair = {"engine": methods["engine"],
-                    "torch eager, 1 thread": one_thread(methods["torch eager"])}
-            apart = sample_times(pair, size_rounds, target)
-            times["torch eager, 1 thread"] = statistics.median(apart["torch eager, 1 thread"])
-            ratios["engine / torch eager, 1 thread"] = paired_ratio(
-                apart, "engine", "torch eager, 1 thread")
         rows.append({"N": n, "D": d, "dtype": dtype, "seconds": times, "ratios": ratios})
-        print(f"  BN {n}×{d} {dtype}: " + ", ".join(f"{k} {v * 1e3:.3f} ms"
-                                                 for k, v in times.items()), file=sys.stderr)
+        _progress(f"BN {n}×{d} {dtype}", times)
     return rows
+
+
+def measure_one_thread_last(rows: list[dict[str, Any]], rounds: int, target: float) -> None:
+    """The engine against torch eager held to one thread, at each of ``rows``' sizes, in
+    rounds of their own, added to the rows (reported, not checked). This holds torch to one
+    thread for good: call it after everything else has been timed."""
+    hold_torch_to_one_thread()
+    for row in rows:
+        methods = bn_methods(*inputs(row["N"], row["D"], row["dtype"]))
+        pair = {"engine": methods["engine"], "torch eager, 1 thread": methods["torch eager"]}
+        samples = sample_times(pair, _rounds_at(row["N"] * row["D"], rounds), target)
+        row["seconds"]["torch eager, 1 thread"] = statistics.median(
+            samples["torch eager, 1 thread"])
+        row["ratios"]["engine / torch eager, 1 thread"] = paired_ratio(
+            samples, "engine", "torch eager, 1 thread")
+
+
+def measure_chains(rounds: int, target: float) -> tuple[dict[str, float], dict[str, float]]:
+    """Per-op overhead of the 1,000-op chains (the same two numbers; a new number at every
+    op), for the engine and torch: seconds per op, and the engine's paired ratios to torch."""
+    methods = {"engine": chain(1000), "engine, new numbers": chain(1000, new_numbers=True)}
+    if torch is not None:
+        methods["torch"] = chain(1000, use_torch=True)
+        methods["torch, new numbers"] = chain(1000, use_torch=True, new_numbers=True)
+    samples = sample_times(methods, rounds, target)
+    per_op = {name: statistics.median(v) / 1000 for name, v in samples.items()}
+    ratios = {}
+    if torch is not None:
+        ratios["engine / torch"] = paired_ratio(samples, "engine", "torch")
+        ratios["engine / torch, new numbers"] = paired_ratio(
+            samples, "engine, new numbers", "torch, new numbers")
+    _progress("per op", per_op, scale=1e6, unit="µs")
+    return per_op, ratios
+
+
+def measure_peers(rounds: int, target: float) -> dict[str, Any]:
+    """BN forward+backward of the engine against each installed peer at `PEER_SIZES`
+    (micrograd at `MICROGRAD_SIZES`), each peer checked first to give the engine's gradients;
+    and per op on a 0-d tensor, the engine against micrograd."""
+    found = installed_peers()
+    peers: dict[str, Any] = {"installed": found, "bn": [], "per_op_0d": None}
+    if not any(found.values()):
+        return peers
+    for n, d in PEER_SIZES:
+        x, gamma, beta, dout = inputs(n, d, "float64")
+        methods, compile_seconds = peer_bn_methods(x, gamma, beta, dout, found)
+        if not methods:
+            continue
+        methods = {"engine": bn_methods(x, gamma, beta, dout)["engine"], **methods}
+        warm_up(methods, 0.05)
+        samples = sample_times(methods, _rounds_at(n * d, rounds), target)
+        times = {name: statistics.median(s) for name, s in samples.items()}
+        peers["bn"].append({
+            "N": n, "D": d, "dtype": "float64", "seconds": times,
+            "ratios": {f"engine / {other}": paired_ratio(samples, "engine", other)
+                       for other in methods if other != "engine"},
+            "compile_seconds": compile_seconds})
+        _progress(f"peers, BN {n}×{d}", times)
+    if found.get("micrograd"):
+        pair = {"engine": chain(1000, new_numbers=True, shape=()),
+                "micrograd": micrograd_chain(1000)}
+        samples = sample_times(pair, rounds, target)
+        peers["per_op_0d"] = {
+            "seconds": {name: statistics.median(s) / 1000 for name, s in samples.items()},
+            "ratio": paired_ratio(samples, "engine", "micrograd")}
+    return peers
+
+
+def _rounds_at(size: int, rounds: int) -> int:
+    return rounds if size < 10**6 else max(3, rounds // 3)
+
+
+def _progress(what: str, seconds: dict[str, float], scale: float = 1e3,
+              unit: str = "ms") -> None:
+    print(f"  {what}: " + ", ".join(f"{k} {v * scale:.3f} {unit}" for k, v in seconds.items()),
+          file=sys.stderr)
+
+
+# ---- parts run in a process of their own (for variables read at import) ---------------------
+
+PLAIN_ENV = {"AUTOGRAD_BN_PLAIN": "1"}  # the engine's plain numpy kernels (read at import)
+ONE_BLAS_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1"}  # read when numpy loads OpenBLAS
+
+
+def run_part(part: str, quick: bool) -> dict[str, Any]:
+    """One part of the run, in this process: ``per-op`` (the chains with a new number at
+    every op, engine and torch) or ``bn`` (BN at the float64 sizes as the allocator is found,
+    then settled; a quick run leaves out 4096×1024)."""
+    import os
+
+    rounds, target = _rounds_and_target(quick)
+    seen = {"environment": {k: os.environ.get(k) for k in {**PLAIN_ENV, **ONE_BLAS_THREAD_ENV}}}
+    if part == "per-op":
+        per_op, ratios = measure_chains(rounds, target)
+        keep = ("engine, new numbers", "torch, new numbers")
+        return {**seen, "chains": {k: v for k, v in per_op.items() if k in keep},
+                "chain_ratios": {k: v for k, v in ratios.items() if "new numbers" in k}}
+    if part == "bn":
+        warm_up(bn_methods(*inputs(4, 5, "float64")), 0.1 if quick else 0.5)
+        cases = [(n, d, "float64") for n, d in SIZES if not quick or n * d < 10**6]
+        found = measure_bn(cases, rounds, target)
+        settle_allocator()
+        return {**seen, "bn": found, "bn_settled": measure_bn(cases, rounds, target)}
+    raise ValueError(f"no such part: {part}")
+
+
+def run_in_subprocess(part: str, env: dict[str, str], quick: bool) -> dict[str, Any]:
+    """`run_part` in a new Python process with ``env`` added to this one's environment, as
+    variables read at import need; its results, with ``env``, or ``{"error": ...}``."""
+    import os
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "part.json"
+        command = [sys.executable, str(Path(__file__).resolve()), "--part", part,
+                   "--json", str(out)] + (["--quick"] if quick else [])
+        done = subprocess.run(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, check=False)
+        sys.stderr.write("".join(f"  [{_env_text(env)}] {line}\n"
+                                 for line in done.stderr.strip().splitlines()))
+        if done.returncode != 0 or not out.is_file():
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            return {"env": env, "error": f"exit status {done.returncode}: {last}"}
+        return {"env": env, **json.loads(out.read_text(encoding="utf-8"))}
+
+
+def _env_text(env: dict[str, str]) -> str:
+    return " ".join(f"{k}={v}" for k, v in env.items())
 
 
 # ---- the run --------------------------------------------------------------------------------
 
 
+def _rounds_and_target(quick: bool) -> tuple[int, float]:
+    return (5, 0.004) if quick else (41, 0.02)
+
+
 def run(quick: bool) -> dict[str, Any]:
-    rounds, target = (5, 0.004) if quick else (41, 0.02)
+    import os
+
+    rounds, target = _rounds_and_target(quick)
     results: dict[str, Any] = {
         "machine": {"python": platform.python_version(), "numpy": np.__version__,
                     "torch": None if torch is None else torch.__version__,
                     "torch_threads": None if torch is None else torch.get_num_threads(),
+                    "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
                     "processor": platform.machine(), "cpus": _cpus()},
         "quick": quick, "bn": [], "chains": {}, "memory": [],
     }
@@ -274,22 +555,14 @@ def run(quick: bool) -> dict[str, Any]:
     warm_up(bn_methods(*inputs(4, 5, "float64")), 0.1 if quick else 0.5)
     results["bn"] = measure_bn(cases, rounds, target)  # the allocator as the process left it
 
-    chain_methods = {"engine": chain(1000), "engine, new numbers": chain(1000, new_numbers=True)}
-    if torch is not None:
-        chain_methods["torch"] = chain(1000, use_torch=True)
-    samples = sample_times(chain_methods, rounds, target)
-    per_op = {k: statistics.median(v) / 1000 for k, v in samples.items()}
-    chain_ratios = {}
-    if torch is not None:
-        chain_ratios["engine / torch"] = paired_ratio(samples, "engine", "torch")
+    results["chains"], chain_ratios = measure_chains(rounds, target)
     # the long chain against the short one, in rounds of their own (one long call per round)
     long = sample_times({"engine 100k": chain(100_000), "engine": chain(1000)},
                         1 if quick else 5, target)
-    per_op["engine 100k"] = statistics.median(long["engine 100k"]) / 100_000
+    results["chains"]["engine 100k"] = statistics.median(long["engine 100k"]) / 100_000
     long_per_op = {"100k": [t / 100_000 for t in long["engine 100k"]],
                    "1k": [t / 1000 for t in long["engine"]]}
     chain_ratios["100k / 1k"] = paired_ratio(long_per_op, "100k", "1k")
-    results["chains"] = per_op
     results["chain_ratios"] = chain_ratios
 
     for n, d in ([(1024, 256)] if quick else [(1024, 256), (4096, 1024)]):
@@ -298,9 +571,14 @@ def run(quick: bool) -> dict[str, Any]:
             name: peak_memory(methods[name])
             for name in ("engine", "numpy + staged", "numpy + compact")}})
 
-    settle_allocator()  # then BN again, with no fresh pages (this cannot be undone: last)
-    results["bn_settled"] = measure_bn([(n, d, "float64") for n, d in SIZES], rounds, target,
-                                       with_one_thread=True)
+    settle_allocator()  # then BN again, with no fresh pages (this cannot be undone)
+    results["bn_settled"] = measure_bn([(n, d, "float64") for n, d in SIZES], rounds, target)
+    results["peers"] = measure_peers(rounds, target)
+    # what is read at import needs a process of its own
+    results["plain"] = run_in_subprocess("per-op", PLAIN_ENV, quick)
+    results["one_blas_thread"] = run_in_subprocess("bn", ONE_BLAS_THREAD_ENV, quick)
+    if torch is not None:  # last: this holds torch to one thread for good
+        measure_one_thread_last(results["bn_settled"], rounds, target)
     results["checks"] = checks(results)
     return results
 
@@ -312,8 +590,8 @@ def _cpus() -> int:
 
 
 def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """The ratios the engine is held to (issue 6), each measured in this run: times are
-    compared round by round (`paired_ratio`), memory as measured."""
+    """The ratios the engine is held to (issue 6 and the peers), each measured in this run:
+    times are compared round by round (`paired_ratio`), memory as measured."""
     out: list[dict[str, Any]] = []
 
     def check(what: str, ratio: float, limit: float) -> None:
@@ -334,29 +612,42 @@ def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
     chains = results["chain_ratios"]
     if "engine / torch" in chains:
         check("per-op overhead, engine / torch", chains["engine / torch"], 0.5)
+    if "engine / torch, new numbers" in chains:
+        check("per-op overhead, a new number at every op, engine / torch",
+              chains["engine / torch, new numbers"], 0.5)
     check("per op, 100k chain / 1k chain", chains["100k / 1k"], 2.0)
     for row in results["memory"]:
         b = row["bytes"]
         check(f"peak memory, engine / numpy + staged, {row['N']}×{row['D']}",
               b["engine"] / b["numpy + staged"], 1.5)
+    peers = results.get("peers") or {}
+    for row in peers.get("bn", []):
+        if "engine / HIPS autograd" in row["ratios"]:
+            check(f"engine / HIPS autograd, {row['N']}×{row['D']}",
+                  row["ratios"]["engine / HIPS autograd"],
+                  0.5 if row["N"] * row["D"] <= 64 * 100 else 1.0)
+    if peers.get("per_op_0d"):
+        check("per op on a 0-d tensor, engine / micrograd", peers["per_op_0d"]["ratio"], 1.0)
     return out
 
 
 def report(results: dict[str, Any]) -> str:
-    """The tables: medians per method and size, then each checked ratio."""
+    """The tables: medians per method and size, then each checked ratio, then the ratios
+    reported but not checked."""
+    machine = results["machine"]
     lines = [f"autograd-bn benchmarks ({'quick' if results['quick'] else 'full'} run) — "
-             f"Python {results['machine']['python']}, numpy {results['machine']['numpy']}, "
-             f"torch {results['machine']['torch'] or 'not installed'}, "
-             f"{results['machine']['cpus']} CPUs", "",
+             f"Python {machine['python']}, numpy {machine['numpy']}, "
+             f"torch {machine['torch'] or 'not installed'}, {machine['cpus']} CPUs, "
+             f"OPENBLAS_NUM_THREADS {machine.get('OPENBLAS_NUM_THREADS') or 'unset'}", "",
              "BN forward+backward, median ms per call"]
     lines += _bn_table(results["bn"])
     if "bn_settled" in results:
         lines += ["", "The same once the allocator is settled (freed memory is kept and reused, "
                   "no fresh pages)"]
         lines += _bn_table(results["bn_settled"])
-    lines += ["", "Per-op overhead (forward+backward, (4, 5) tensors), µs per op"]
-    for name, sec in results["chains"].items():
-        lines.append(f"  {name:<20}{sec * 1e6:>8.2f}")
+    lines += _one_blas_thread_section(results.get("one_blas_thread"))
+    lines += _chains_section(results)
+    lines += _peers_section(results.get("peers"))
     lines += ["", "Peak memory of forward+backward (tracemalloc), MB"]
     for row in results["memory"]:
         lines.append(f"  {row['N']}×{row['D']}: " + ", ".join(
@@ -366,15 +657,99 @@ def report(results: dict[str, Any]) -> str:
     for c in results["checks"]:
         verdict = "ok" if c["ok"] else "MISSED"
         lines.append(f"  {c['check']:<61}{c['ratio']:>7.3f} ≤ {c['limit']:<4} {verdict}")
-    one_threaded = [(row, regime) for row, regime in _bn_runs(results)
-                    if "engine / torch eager, 1 thread" in row["ratios"]]
-    if one_threaded:
-        lines += ["", "Not checked: engine / torch eager held to one thread (as numpy's "
-                  "elementwise ops run), timed apart"]
-        for row, regime in one_threaded:
-            lines.append(f"  {row['N']}×{row['D']}{regime}".ljust(63)
-                         + f"{row['ratios']['engine / torch eager, 1 thread']:>7.3f}")
+    passed = sum(c["ok"] for c in results["checks"])
+    lines.append(f"  {passed} of {len(results['checks'])} checks passed")
+    unchecked = _unchecked(results)
+    if unchecked:
+        width = max(63, max(len(what) for what, _ in unchecked) + 4)
+        lines += ["", "Not checked (reported only)"]
+        lines += [f"  {what}".ljust(width) + f"{ratio:>7.3f}" for what, ratio in unchecked]
     return "\n".join(lines)
+
+
+def _one_blas_thread_section(part: dict[str, Any] | None) -> list[str]:
+    if not part:
+        return []
+    title = (f"BN with {_env_text(part['env'])} (a process of its own: OpenBLAS reads it when "
+             "numpy loads), median ms per call")
+    if "error" in part:
+        return ["", f"{title}: not measured ({part['error']})"]
+    return (["", f"{title}, as the allocator is found"] + _bn_table(part["bn"])
+            + ["", "  the same once settled"] + _bn_table(part["bn_settled"]))
+
+
+def _chains_section(results: dict[str, Any]) -> list[str]:
+    """Per op: the same two numbers, a new number at every op (and so in plain mode)."""
+    per_op, ratios = results["chains"], results["chain_ratios"]
+    lines = ["", "Per-op overhead (a 1,000-op chain y = y·c + d on a (4, 5) tensor, "
+             "forward+backward), µs per op",
+             f"{'':<36}{'engine':>10}{'torch':>10}{'engine / torch':>16}"]
+    plain = results.get("plain") or {}
+    rows = [("the same two numbers", per_op, "", ratios.get("engine / torch")),
+            ("a new number at every op", per_op, ", new numbers",
+             ratios.get("engine / torch, new numbers"))]
+    if "chains" in plain:
+        rows.append((f"the same, {_env_text(plain['env'])}", plain["chains"], ", new numbers",
+                     plain["chain_ratios"].get("engine / torch, new numbers")))
+    for label, times, suffix, ratio in rows:
+        if f"engine{suffix}" not in times:
+            continue
+        torch_time = times.get(f"torch{suffix}")
+        lines.append(f"  {label:<34}{times[f'engine{suffix}'] * 1e6:>10.2f}"
+                     + (f"{torch_time * 1e6:>10.2f}" if torch_time else f"{'—':>10}")
+                     + (f"{ratio:>16.3f}" if ratio is not None else ""))
+    lines.append(f"  {'engine, a 100,000-op chain':<34}{per_op['engine 100k'] * 1e6:>10.2f}")
+    if "error" in plain:
+        lines.append(f"  {_env_text(plain['env'])}: not measured ({plain['error']})")
+    return lines
+
+
+def _peers_section(peers: dict[str, Any] | None) -> list[str]:
+    if not peers:
+        return []
+    found = peers["installed"]
+    versions = ", ".join(f"{PEERS[m]} {v}" for m, v in found.items() if v)
+    lines = ["", f"Peers ({versions or 'none installed'}), BN forward+backward once the "
+             "allocator is settled, median ms per call"]
+    if peers["bn"]:
+        lines += _bn_table(peers["bn"])
+        lines.append("  jax jit's compile time (median of three compiles, not in its per-call "
+                     "time), ms: " + ", ".join(
+                         f"{r['N']}×{r['D']} {r['compile_seconds']['jax jit'] * 1e3:.0f}"
+                         for r in peers["bn"] if "jax jit" in r["compile_seconds"]))
+    if peers.get("per_op_0d"):
+        s = peers["per_op_0d"]["seconds"]
+        lines.append(f"  per op on a 0-d tensor (a 1,000-op chain, a new number at every op), "
+                     f"µs: engine {s['engine'] * 1e6:.2f}, micrograd {s['micrograd'] * 1e6:.2f}")
+    lines += [f"  {PEERS[m]}: not installed (pip install -e '.[peers]')"
+              for m, v in found.items() if not v]
+    return lines
+
+
+def _unchecked(results: dict[str, Any]) -> list[tuple[str, float]]:
+    """The ratios reported but not held to a limit, with what each is."""
+    out = [(f"engine / torch eager, 1 thread (timed last), {row['N']}×{row['D']}{regime}",
+            row["ratios"]["engine / torch eager, 1 thread"])
+           for row, regime in _bn_runs(results)
+           if "engine / torch eager, 1 thread" in row["ratios"]]
+    part = results.get("one_blas_thread") or {}
+    if "bn" in part:
+        env = _env_text(part["env"])
+        for rows, regime in ((part["bn"], ""), (part["bn_settled"], ", settled")):
+            for row in rows:
+                for name in ("engine / torch eager", "engine / numpy + staged"):
+                    if name in row["ratios"]:
+                        out.append((f"{env}: {name}, {row['N']}×{row['D']}{regime}",
+                                    row["ratios"][name]))
+    plain = results.get("plain") or {}
+    if "engine / torch, new numbers" in plain.get("chain_ratios", {}):
+        out.append((f"{_env_text(plain['env'])}: per op, a new number at every op, "
+                    "engine / torch", plain["chain_ratios"]["engine / torch, new numbers"]))
+    for row in (results.get("peers") or {}).get("bn", []):
+        for name, ratio in row["ratios"].items():
+            if name != "engine / HIPS autograd":
+                out.append((f"{name}, {row['N']}×{row['D']}", ratio))
+    return out
 
 
 def _bn_runs(results: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
@@ -384,12 +759,14 @@ def _bn_runs(results: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
 
 
 def _bn_table(rows: list[dict[str, Any]]) -> list[str]:
-    names = list(rows[0]["seconds"])
+    """Medians in ms, a method per line and a size per column ("—": not timed there)."""
+    names = list(dict.fromkeys(name for r in rows for name in r["seconds"]))
     cols = [f"{r['N']}×{r['D']}" + (" f32" if r["dtype"] == "float32" else "") for r in rows]
     width = max(len(n) for n in names) + 2
     lines = [" " * width + "".join(f"{c:>14}" for c in cols)]
     for name in names:
-        cells = "".join(f"{r['seconds'][name] * 1e3:>14.3f}" for r in rows)
+        cells = "".join(f"{r['seconds'][name] * 1e3:>14.3f}" if name in r["seconds"]
+                        else f"{'—':>14}" for r in rows)
         lines.append(f"{name:<{width}}{cells}")
     return lines
 
@@ -398,9 +775,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (under a minute)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--part", choices=["per-op", "bn"],
+                        help="measure only this part and write it as JSON (the full run runs "
+                        "these in processes of their own, for variables read at import)")
     args = parser.parse_args(argv)
     if args.json:
         check_writable(args.json)  # before minutes of measuring, not after
+    if args.part:
+        part = run_part(args.part, args.quick)
+        if args.json:
+            atomic_write(args.json, json.dumps(part, indent=2) + "\n")
+        return 0
     results = run(args.quick)
     print(report(results))
     if args.json:

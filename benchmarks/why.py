@@ -13,8 +13,8 @@ interleaved rounds as `bench.py` takes them (medians, and medians of ratios with
    from Python would pay on every op;
 3. the engine's BN forward+backward against `plain_numpy_bn`, the same passes in numpy with
    no engine around them (dropping each array once used; and keeping, as the engine does,
-   every node's value and gradient), and against torch eager on one thread and on its own
-   threads, when torch is installed.
+   every node's value and gradient), and against torch eager on its own threads and then,
+   in rounds of their own at the end, held to one thread, when torch is installed.
 """
 
 from __future__ import annotations
@@ -84,9 +84,14 @@ def bn_methods() -> Methods:
         "plain numpy, same passes": lambda: plain_numpy_bn(x, gamma, beta, dout),
         "the same, keeping all": lambda: plain_numpy_bn(x, gamma, beta, dout, keep_all=True)}
     if "torch eager" in contestants:
-        methods["torch eager, 1 thread"] = bench.one_thread(contestants["torch eager"])
         methods["torch eager"] = contestants["torch eager"]
     return methods
+
+
+def one_thread_methods() -> Methods:
+    """The engine and torch eager, to be timed once torch is held to one thread (last)."""
+    contestants = bench.bn_methods(*bench.inputs(N, D, "float64"))
+    return {"engine": contestants["engine"], "torch eager, 1 thread": contestants["torch eager"]}
 
 
 def measure(methods: Methods, rounds: int, target: float) -> list[str]:
@@ -112,6 +117,10 @@ def run(quick: bool) -> str:
         lines += measure(handoff, rounds, target)
     lines += ["", "3. BN forward+backward"]
     lines += measure(bn_methods(), rounds, target)
+    if bench.torch is not None:  # last: torch stays on one thread (switching back slows it)
+        bench.hold_torch_to_one_thread()
+        lines += ["", "   torch eager held to one thread, as numpy's elementwise ops run"]
+        lines += measure(one_thread_methods(), rounds, target)
     return "\n".join(lines)
 
 

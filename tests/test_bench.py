@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import runpy
 import tracemalloc
 from collections.abc import Callable
@@ -43,48 +44,168 @@ def test_each_method_follows_each_other_one_in_some_round() -> None:
     assert after == {(x, y) for x in "abc" for y in "abc" if x != y}  # rotation gives only 3
 
 
-def test_the_one_thread_timing_is_wired_to_torch_on_one_thread(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("torch")
-    seconds = {"engine": 1.0, "torch eager": 2.0, "torch eager, 1 thread": 4.0}
-    wrapped = []
-
-    def one_thread(fn: Callable[[], object]) -> Callable[[], object]:
-        def run() -> object:
-            return fn()
-        wrapped.append(run)
-        return run
+def _fake_run(monkeypatch: pytest.MonkeyPatch, events: list[tuple[str, object]],
+              peers: dict[str, object] | None = None) -> dict[str, object]:
+    """A quick run with every timing faked (each method 1 s a call), recording in ``events``
+    each timed set of methods, each subprocess part and each change of torch's threads."""
+    module = BENCH["run"].__globals__  # (run_path returned a copy of it)
 
     def fake_sample_times(methods: dict[str, Callable[[], object]], rounds: int,
                           target: float) -> dict[str, list[float]]:
-        if "torch eager, 1 thread" in methods:  # timed apart, with the engine only
-            assert set(methods) == {"engine", "torch eager, 1 thread"}
-            assert methods["torch eager, 1 thread"] in wrapped
-        return {name: [seconds.get(name, 3.0)] * rounds for name in methods}
+        events.append(("sample", frozenset(methods)))
+        return {name: [1.0] * rounds for name in methods}
 
-    module = BENCH["measure_bn"].__globals__  # (run_path returned a copy of it)
+    def fake_subprocess(part: str, env: dict[str, str], quick: bool) -> dict[str, object]:
+        events.append(("subprocess", (part, dict(env))))
+        return {"env": env, "error": "faked"}
+
+    if module["torch"] is not None:  # (torch's threads stay as they are in this process)
+        monkeypatch.setattr(module["torch"], "set_num_threads",
+                            lambda n: events.append(("threads", n)))
     monkeypatch.setitem(module, "sample_times", fake_sample_times)
-    monkeypatch.setitem(module, "one_thread", one_thread)
-    plain, = BENCH["measure_bn"]([(4, 5, "float64")], 3, 0.0)
-    assert "torch eager, 1 thread" not in plain["seconds"]
-    row, = BENCH["measure_bn"]([(4, 5, "float64")], 3, 0.0, with_one_thread=True)
-    assert len(wrapped) == 1
-    assert row["seconds"]["torch eager, 1 thread"] == 4.0
-    assert row["ratios"]["engine / torch eager, 1 thread"] == 0.25
-    assert row["ratios"]["engine / torch eager"] == 0.5
+    monkeypatch.setitem(module, "warm_up", lambda methods, seconds: None)
+    monkeypatch.setitem(module, "run_in_subprocess", fake_subprocess)
+    monkeypatch.setitem(module, "measure_peers", lambda rounds, target: peers or {
+        "installed": {"autograd": None, "jax": None, "micrograd": None}, "bn": [],
+        "per_op_0d": None})
+    return BENCH["run"](True)
 
 
-def test_a_run_times_torch_on_one_thread_once_settled_only(
+def test_one_thread_rounds_run_last_and_torch_is_never_switched_back(
         monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("torch")
-    module = BENCH["run"].__globals__
-    monkeypatch.setitem(module, "sample_times", lambda methods, rounds, target: {
-        name: [1.0] * rounds for name in methods})
-    monkeypatch.setitem(module, "warm_up", lambda methods, seconds: None)
-    results = BENCH["run"](True)
+    events: list[tuple[str, object]] = []
+    results = _fake_run(monkeypatch, events)
+    switches = [e for e in events if e[0] == "threads"]
+    assert switches == [("threads", 1)]  # once, to one thread, and never back
+    at = events.index(("threads", 1))
+    before, after = events[:at], events[at + 1:]
+    assert all(kind == "sample" and what == {"engine", "torch eager, 1 thread"}
+               for kind, what in after)
+    assert len(after) == len(BENCH["SIZES"])  # one pair of methods per settled size
+    assert any(kind == "sample" and "torch eager" in what for kind, what in before)
+    assert [e[1][0] for e in before if e[0] == "subprocess"] == ["per-op", "bn"]
     assert all("torch eager, 1 thread" not in row["seconds"] for row in results["bn"])
     assert all(row["ratios"]["engine / torch eager, 1 thread"] == 1.0
                for row in results["bn_settled"])
+
+
+def test_variables_read_at_import_are_set_in_processes_of_their_own(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[tuple[str, object]] = []
+    results = _fake_run(monkeypatch, events)
+    parts = dict(e[1] for e in events if e[0] == "subprocess")  # type: ignore[misc]
+    assert parts == {"per-op": {"AUTOGRAD_BN_PLAIN": "1"}, "bn": {"OPENBLAS_NUM_THREADS": "1"}}
+    assert results["plain"]["error"] == "faked"  # merged into the results as returned
+    assert results["one_blas_thread"]["env"] == {"OPENBLAS_NUM_THREADS": "1"}
+    text = BENCH["report"](results)
+    assert "OPENBLAS_NUM_THREADS=1 (a process of its own" in text and "not measured" in text
+
+
+def test_a_part_in_a_subprocess_sees_its_variable_and_comes_back_merged() -> None:
+    pytest.importorskip("torch")
+    part = BENCH["run_in_subprocess"]("per-op", {"AUTOGRAD_BN_PLAIN": "1"}, True)
+    assert part["env"] == {"AUTOGRAD_BN_PLAIN": "1"}
+    assert part["environment"]["AUTOGRAD_BN_PLAIN"] == "1"  # as the child process saw it
+    assert set(part["chains"]) == {"engine, new numbers", "torch, new numbers"}
+    assert part["chain_ratios"]["engine / torch, new numbers"] > 0
+
+
+def test_a_part_that_fails_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.executable", "/bin/false")
+    part = BENCH["run_in_subprocess"]("bn", {"OPENBLAS_NUM_THREADS": "1"}, True)
+    assert part["env"] == {"OPENBLAS_NUM_THREADS": "1"}
+    assert part["error"].startswith("exit status 1")
+
+
+def test_a_new_number_at_every_op_in_each_of_five_calls() -> None:
+    numbers = BENCH["_numbers"](10, True)
+    calls = [next(numbers) for _ in range(6)]
+    assert len({x for call in calls[:5] for x in call}) == 50  # all new
+    assert calls[5] == calls[0]  # then the first set again (the engine has dropped it)
+    assert next(BENCH["_numbers"](10, False)) == [1.0001, 0.5] * 5
+
+
+def test_the_chains_compute_y_times_c_plus_d() -> None:
+    numbers = next(BENCH["_numbers"](6, True))
+    c = numbers[0::2]
+    # y = ((x·c0 + d0)·c1 + d1)·c2 + d2: dy/dx = c0·c1·c2
+    np.testing.assert_allclose(BENCH["chain"](6, new_numbers=True)(), np.full((4, 5), np.prod(c)))
+    assert BENCH["chain"](6, new_numbers=True, shape=())().shape == ()
+    if importlib.util.find_spec("micrograd"):
+        assert BENCH["micrograd_chain"](6)() == pytest.approx(np.prod(c))
+    if importlib.util.find_spec("torch"):
+        got = BENCH["chain"](6, use_torch=True, new_numbers=True)().numpy()
+        np.testing.assert_allclose(got, np.full((4, 5), np.prod(c)))
+
+
+@pytest.mark.parametrize("peer", ["autograd", "jax", "micrograd"])
+@pytest.mark.parametrize(("n", "d"), [(4, 5), (8, 3)])
+def test_each_peer_gives_the_engines_gradients(peer: str, n: int, d: int) -> None:
+    pytest.importorskip(peer, reason=f"{peer} is not installed (the peers extra)")
+    x, gamma, beta, dout = BENCH["inputs"](n, d, "float64")
+    want = BENCH["engine_bn_grads"](x, gamma, beta, dout)
+    if peer == "autograd":
+        fns = [BENCH["hips_autograd_bn"](x, gamma, beta, dout)]
+    elif peer == "jax":
+        eager, jitted, compile_seconds = BENCH["jax_bn"](x, gamma, beta, dout, compiles=1)
+        fns = [eager, jitted]
+        assert compile_seconds > 0
+    else:
+        fns = [BENCH["micrograd_bn"](x, gamma, beta, dout)]
+    for fn in fns:
+        got = fn()
+        BENCH["assert_same_grads"](peer, got, want)
+        wrong = (np.asarray(got[0]) * (1 + 1e-5), got[1], got[2])
+        with pytest.raises(AssertionError, match="dx differs"):
+            BENCH["assert_same_grads"](peer, wrong, want)
+
+
+def test_peer_methods_are_only_the_installed_ones() -> None:
+    x, gamma, beta, dout = BENCH["inputs"](4, 5, "float64")
+    none = {"autograd": None, "jax": None, "micrograd": None}
+    assert BENCH["peer_bn_methods"](x, gamma, beta, dout, none) == ({}, {})
+    if importlib.util.find_spec("micrograd"):
+        methods, _ = BENCH["peer_bn_methods"](x, gamma, beta, dout, {**none, "micrograd": "0"})
+        assert list(methods) == ["micrograd"]  # at 4×5 only
+        x, gamma, beta, dout = BENCH["inputs"](64, 100, "float64")
+        assert BENCH["peer_bn_methods"](x, gamma, beta, dout, {**none, "micrograd": "0"}
+                                        ) == ({}, {})
+
+
+def test_measuring_no_peers_times_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = BENCH["measure_peers"].__globals__
+    monkeypatch.setitem(module, "installed_peers", lambda: {"autograd": None, "jax": None,
+                                                            "micrograd": None})
+    monkeypatch.setitem(module, "sample_times", lambda *args: pytest.fail("timed"))
+    assert BENCH["measure_peers"](3, 0.0) == {
+        "installed": {"autograd": None, "jax": None, "micrograd": None}, "bn": [],
+        "per_op_0d": None}
+
+
+def test_peers_are_timed_against_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = BENCH["measure_peers"].__globals__
+    found = {"autograd": "1", "jax": None, "micrograd": "0.1"}
+    monkeypatch.setitem(module, "installed_peers", lambda: found)
+    monkeypatch.setitem(module, "warm_up", lambda methods, seconds: None)
+    monkeypatch.setitem(module, "peer_bn_methods", lambda x, g, b, dout, f: (
+        {"HIPS autograd": lambda: None}, {}))
+    monkeypatch.setitem(module, "micrograd_chain", lambda n_ops: lambda: None)
+    timed = []
+    seconds = {"engine": 1.0, "HIPS autograd": 4.0, "micrograd": 500.0}
+
+    def fake_sample_times(methods: dict[str, Callable[[], object]], rounds: int,
+                          target: float) -> dict[str, list[float]]:
+        timed.append(sorted(methods))
+        return {name: [seconds[name]] * rounds for name in methods}
+
+    monkeypatch.setitem(module, "sample_times", fake_sample_times)
+    peers = BENCH["measure_peers"](3, 0.0)
+    assert timed == [["HIPS autograd", "engine"]] * 3 + [["engine", "micrograd"]]
+    assert [(r["N"], r["D"]) for r in peers["bn"]] == BENCH["PEER_SIZES"]
+    assert peers["bn"][0]["ratios"] == {"engine / HIPS autograd": 0.25}
+    assert peers["per_op_0d"] == {"seconds": {"engine": 1e-3, "micrograd": 0.5},
+                                  "ratio": 0.002}
 
 
 def test_paired_ratio_is_the_median_of_ratios_within_rounds() -> None:
@@ -153,21 +274,74 @@ def test_checks_and_report_from_given_numbers() -> None:
     results["checks"] = list(checks.values())
     text = BENCH["report"](results)
     not_checked = text.split("Not checked")[1].splitlines()
-    assert not_checked[1].split() == ["1024×256,", "settled", "0.800"]
+    assert not_checked[1].split()[-3:] == ["1024×256,", "settled", "0.800"]
+    assert "torch eager, 1 thread (timed last)" in not_checked[1]
 
 
-def test_one_thread_holds_torch_to_one_thread_and_gives_its_threads_back() -> None:
+def test_new_checks_and_sections_from_given_numbers() -> None:
+    row = {"N": 4, "D": 5, "dtype": "float64", "seconds": {"engine": 1.0, "torch eager": 2.0},
+           "ratios": {"engine / torch eager": 0.5, "engine / numpy + staged": 1.0}}
+    peer_rows = [{"N": n, "D": d, "dtype": "float64",
+                  "seconds": {"engine": 1.0, "HIPS autograd": 2.0, "jax jit": 0.5},
+                  "ratios": {"engine / HIPS autograd": ratio, "engine / jax jit": 2.0},
+                  "compile_seconds": {"jax jit": 0.25}}
+                 for (n, d), ratio in [((4, 5), 0.45), ((64, 100), 0.55), ((1024, 256), 0.9)]]
+    peer_rows[0]["seconds"]["micrograd"] = 9.0
+    results = {
+        "machine": {"python": "3", "numpy": "2", "torch": "2", "cpus": 2,
+                    "OPENBLAS_NUM_THREADS": None}, "quick": True,
+        "bn": [row], "memory": [],
+        "chains": {"engine": 2e-6, "torch": 5e-6, "engine, new numbers": 4e-6,
+                   "torch, new numbers": 5e-6, "engine 100k": 3e-6},
+        "chain_ratios": {"engine / torch": 0.4, "engine / torch, new numbers": 0.8,
+                         "100k / 1k": 1.5},
+        "peers": {"installed": {"autograd": "1.9", "jax": "0.10", "micrograd": None},
+                  "bn": peer_rows,
+                  "per_op_0d": {"seconds": {"engine": 3e-6, "micrograd": 2e-6}, "ratio": 1.5}},
+        "plain": {"env": {"AUTOGRAD_BN_PLAIN": "1"},
+                  "chains": {"engine, new numbers": 2e-6, "torch, new numbers": 5e-6},
+                  "chain_ratios": {"engine / torch, new numbers": 0.4}},
+        "one_blas_thread": {"env": {"OPENBLAS_NUM_THREADS": "1"}, "bn": [row],
+                            "bn_settled": [{**row, "ratios": {"engine / torch eager": 0.3}}]},
+    }
+    checks = {c["check"]: c for c in BENCH["checks"](results)}
+    new = checks["per-op overhead, a new number at every op, engine / torch"]
+    assert (new["ratio"], new["limit"], new["ok"]) == (0.8, 0.5, False)
+    assert checks["engine / HIPS autograd, 4×5"]["ok"]  # 0.45 ≤ 0.5
+    assert not checks["engine / HIPS autograd, 64×100"]["ok"]  # 0.55 > 0.5
+    assert checks["engine / HIPS autograd, 1024×256"]["limit"] == 1.0
+    assert not checks["per op on a 0-d tensor, engine / micrograd"]["ok"]  # 1.5 > 1
+    # only the engine's own mode and HIPS autograd are checked; the rest are reported
+    assert not any(w in name for name in checks for w in ("jax", "PLAIN", "OPENBLAS"))
+    results["checks"] = list(checks.values())
+    text = BENCH["report"](results)
+    assert f"{len(checks) - 3} of {len(checks)} checks passed" in text
+    per_op = text.split("Per-op overhead")[1].splitlines()
+    assert per_op[2].split() == ["the", "same", "two", "numbers", "2.00", "5.00", "0.400"]
+    assert per_op[3].split()[-3:] == ["4.00", "5.00", "0.800"]
+    assert per_op[4].split() == ["the", "same,", "AUTOGRAD_BN_PLAIN=1", "2.00", "5.00", "0.400"]
+    peers = text.split("Peers (HIPS autograd 1.9, jax 0.10)")[1].splitlines()
+    assert peers[2].split() == ["engine", "1000.000", "1000.000", "1000.000"]
+    assert peers[5].split() == ["micrograd", "9000.000", "—", "—"]  # at 4×5 only
+    assert "4×5 250, 64×100 250, 1024×256 250" in peers[6]  # compile ms, apart
+    assert "engine 3.00, micrograd 2.00" in peers[7]
+    assert "micrograd: not installed" in peers[8]
+    unchecked = dict(line.rsplit(None, 1) for line in
+                     text.split("Not checked (reported only)\n")[1].splitlines())
+    unchecked = {k.strip(): float(v) for k, v in unchecked.items()}
+    assert unchecked["OPENBLAS_NUM_THREADS=1: engine / torch eager, 4×5, settled"] == 0.3
+    assert unchecked["AUTOGRAD_BN_PLAIN=1: per op, a new number at every op, engine / torch"
+                     ] == 0.4
+    assert unchecked["engine / jax jit, 1024×256"] == 2.0
+    assert "engine / HIPS autograd, 4×5" not in unchecked  # checked, not repeated here
+
+
+def test_holding_torch_to_one_thread_holds_it(monkeypatch: pytest.MonkeyPatch) -> None:
     torch = pytest.importorskip("torch")
-    before = torch.get_num_threads()
-    assert BENCH["one_thread"](torch.get_num_threads)() == 1
-    assert torch.get_num_threads() == before
-
-    def fails() -> None:
-        raise RuntimeError("boom")
-
-    with pytest.raises(RuntimeError, match="boom"):
-        BENCH["one_thread"](fails)()
-    assert torch.get_num_threads() == before
+    calls: list[int] = []
+    monkeypatch.setattr(torch, "set_num_threads", calls.append)
+    BENCH["hold_torch_to_one_thread"]()
+    assert calls == [1]  # and nothing gives the threads back
 
 
 def test_cli_bench_without_the_source_tree(monkeypatch: pytest.MonkeyPatch,
@@ -187,13 +361,15 @@ def test_cli_bench_json_into_a_missing_folder_fails_before_measuring(
     assert "folder /nonexistent/folder does not exist" in captured.err
 
 
-def test_the_readme_table_is_the_committed_run() -> None:
-    """The README's performance table is the report of benchmarks/results.json, line for line."""
+def test_the_performance_doc_shows_the_committed_run() -> None:
+    """docs/performance.md's tables are the report of benchmarks/results.json, line for line,
+    and the README links to it."""
     import json
 
     root = Path(__file__).resolve().parent.parent
     results = json.loads((root / "benchmarks" / "results.json").read_text(encoding="utf-8"))
-    readme = (root / "README.md").read_text(encoding="utf-8")
+    doc = (root / "docs" / "performance.md").read_text(encoding="utf-8")
     report = BENCH["report"](results)
     table = report[report.index("BN forward+backward, median ms per call"):]
-    assert table in readme
+    assert table in doc
+    assert "(docs/performance.md)" in (root / "README.md").read_text(encoding="utf-8")

@@ -50,17 +50,25 @@ def test_measure_prints_medians_and_the_first_method_over_each(
     assert lines[1].split() == ["plain", "1.0", "µs", "engine", "/", "this:", "3.00"]
 
 
-def test_torch_is_timed_on_one_thread_and_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_torch_is_timed_on_its_own_threads_then_on_one(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("torch")
-    held = []
-    monkeypatch.setattr(WHY["bench"], "one_thread", lambda fn: held.append(fn) or (lambda: 1))
     methods = WHY["bn_methods"]()
     assert list(methods) == ["engine", "plain numpy, same passes", "the same, keeping all",
-                             "torch eager, 1 thread", "torch eager"]
-    assert held == [methods["torch eager"]] and methods["torch eager, 1 thread"]() == 1
+                             "torch eager"]
+    assert list(WHY["one_thread_methods"]()) == ["engine", "torch eager, 1 thread"]
+    timed: list[object] = []
+    monkeypatch.setattr(WHY["bench"], "hold_torch_to_one_thread", lambda: timed.append("hold"))
+    monkeypatch.setattr(WHY["bench"], "sample_times", lambda methods, rounds, target: (
+        timed.append(list(methods)) or {name: [1.0] * rounds for name in methods}))
+    WHY["run"](True)
+    at = timed.index("hold")
+    assert timed[at - 1] == list(methods)  # torch on its own threads, before
+    assert timed[at + 1:] == [["engine", "torch eager, 1 thread"]]  # one thread, last
 
 
-def test_the_quick_run_reports_every_measurement(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_quick_run_reports_every_measurement(capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(WHY["bench"], "hold_torch_to_one_thread", lambda: None)  # (this process)
     assert WHY["main"](["--quick"]) == 0
     out = capsys.readouterr().out
     for line in ("(N, D) · (D,) row", "to a thread and back", "plain numpy, same passes"):
