@@ -181,7 +181,7 @@ def trace_batchnorm(problem: Problem) -> Trace:
                 parent=pkey,
                 parent_label=parent.label or pkey,
                 local_derivative=node.local_derivative(i, keys),
-                summed_axes=node.summed_axes(i),
+                summed_axes=naming.summed_axes(node, i),
                 spread=naming.spreads(node, i),
                 contribution=contribution,
                 seed=None if contribution is None

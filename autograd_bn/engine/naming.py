@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from autograd_bn.engine.shapes import broadcast_axes
 from autograd_bn.engine.tensor import Tensor
 
 
@@ -31,18 +32,34 @@ def short_names(nodes: Iterable[Tensor]) -> dict[Tensor, str]:
 
 
 def op_text(node: Tensor) -> str:
-    """The op that made ``node`` with its settings (``mean(axis=0)``, ``pow(p=2)``, ``sub``), or,
-    for a node no op made, ``input`` (it requires grad) or ``constant``."""
-    if node.op_text is None:
+    """The op that made ``node`` with its settings (``mean(axis=0)``, ``pow(p=2)``,
+    ``mul_scalar(·1.5)``, ``sub``), or, for a node no op made, ``input`` (it requires grad) or
+    ``constant``."""
+    if node.is_leaf:
         return "input" if node.requires_grad else "constant"
-    return node.op_text
+    settings = []
+    if node._op.shows:  # type: ignore[union-attr]
+        settings.append(node._op.shows.format(**node.params).replace("-", "−"))  # type: ignore[union-attr]
+    if node.params.get("axis"):
+        axes = node.params["axis"]
+        settings.append(f"axis={axes[0] if len(axes) == 1 else axes}")
+    if node.params.get("keepdims"):
+        settings.append("keepdims")
+    return f"{node.op}({', '.join(settings)})" if settings else str(node.op)
+
+
+def summed_axes(node: Tensor, i: int) -> tuple[int, ...]:
+    """The axes summed when ``node``'s gradient flows into ``parents[i]``: where the forward
+    pass broadcast that input (a (D,) γ times an (N, D) x̂: ``(0,)``), the seed's
+    ``.sum(axis=0)``."""
+    return broadcast_axes(node.shape, node.parents[i].shape)
 
 
 def spreads(node: Tensor, i: int) -> bool:
     """Whether the gradient of ``node`` is copied out to reach ``parents[i]``: the backward pass
-    of a reduction over more than one element (``x.mean(axis=0)`` of an (N, D) ``x`` with
+    of a sum or mean over more than one element (``x.mean(axis=0)`` of an (N, D) ``x`` with
     N > 1), the seed's ``np.ones((N, D))``. Summing a one-element array copies nothing."""
-    return node.parents[i].size > node.size
+    return node.op in ("sum", "mean") and node.parents[i].size > node.size
 
 
 def axis_text(axes: tuple[int, ...]) -> str:
@@ -65,8 +82,11 @@ def edge_label(node: Tensor, i: int, names: dict[Tensor, str]) -> list[str]:
     """An edge as the graph draws it, in the seed's notation, one line each: ``·2·(3)`` (multiply
     by the local derivative), ``.sum(axis=0)``, ``·ones((4, 5))``."""
     derivative = node.local_derivative(i, names)
-    lines = [f"·({derivative})" if derivative.startswith(("−", "-")) else f"·{derivative}"]
-    axes = node.summed_axes(i)
+    if derivative.startswith("↦") or derivative.endswith("·"):  # moved back, or aᵀ· on the left
+        lines = [derivative]
+    else:
+        lines = [f"·({derivative})" if derivative.startswith(("−", "-")) else f"·{derivative}"]
+    axes = summed_axes(node, i)
     if axes:
         lines.append(f".sum(axis={axis_text(axes)})")
     if spreads(node, i):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd_bn.engine import kernels
+from autograd_bn.engine import kernels, shapes
 from autograd_bn.engine.op import Op
 from autograd_bn.engine.params import power_text
 
@@ -28,6 +28,13 @@ mul = Op("mul", lambda a, b: a * b,
          vjps=(lambda g, out, a, b: kernels.multiply(g, b, into=a.shape),    # g·b
                lambda g, out, a, b: kernels.multiply(g, a, into=b.shape)),   # g·a
          texts=("{b}", "{a}"))
+matmul = Op("matmul", lambda a, b: a @ b,                       # (stacks of) matrices
+            vjps=(lambda g, out, a, b: g @ np.swapaxes(b, -1, -2),           # g·bᵀ
+                  lambda g, out, a, b: np.swapaxes(a, -1, -2) @ g),          # aᵀ·g
+            texts=("{b}ᵀ", "{a}ᵀ·"))
+maximum = Op("maximum", np.maximum,                             # ties: the gradient goes to a
+             vjps=(lambda g, out, a, b: g * (a >= b),  lambda g, out, a, b: g * (a < b)),
+             texts=("[{a}≥{b}]", "[{a}<{b}]"))
 
 # --- a tensor and a number c (x + 2, 2 − x, x * 1.001, x / 3): c is a parameter, not a node --
 add_scalar = Op("add_scalar", lambda a, c: a + c,
@@ -53,6 +60,29 @@ sqrt = Op("sqrt", np.sqrt,
 reciprocal = Op("reciprocal", np.reciprocal,
                 vjps=(lambda g, out, a: g * -(out * out),),             # −1/a² = −out²
                 texts=("−1/{a}²",))
+exp = Op("exp", np.exp,
+         vjps=(lambda g, out, a: g * out,),                             # eᵃ = out
+         texts=("{out}",))
+log = Op("log", np.log,
+         vjps=(lambda g, out, a: g / a,),
+         texts=("1/{a}",))
+tanh = Op("tanh", np.tanh,
+          vjps=(lambda g, out, a: g * (1 - out * out),),
+          texts=("(1−{out}²)",))
+relu = Op("relu", lambda a: np.maximum(a, 0),
+          vjps=(lambda g, out, a: g * (a > 0),),                        # 0 at a = 0
+          texts=("[{a}>0]",))
+
+# --- moving numbers around: the gradient goes back where each number came from -----------------
+getitem = Op("getitem", lambda a, index: a[index],                      # x[rows, cols], x[1:]
+             vjps=(lambda g, out, a, index: shapes.scatter(g, index, a.shape),),  # np.add.at
+             texts=("↦ added back at [index]",))
+reshape = Op("reshape", lambda a, shape: a.reshape(shape),
+             vjps=(lambda g, out, a, shape: g.reshape(a.shape),),
+             texts=("↦ reshaped back",),                                shows="{shape}")
+transpose = Op("transpose", lambda a, axes: np.transpose(a, axes),
+               vjps=(lambda g, out, a, axes: np.transpose(g, np.argsort(axes)),),
+               texts=("↦ transposed back",),                            shows="axes={axes}")
 
 # --- reductions: axis (a tuple), keepdims, n (elements per result), kept (shape with 1s) ------
 # The gradient of a sum reaches every element it added: spread back out (the seed's np.ones).
@@ -64,8 +94,13 @@ mean = Op("mean", lambda a, axis, keepdims, n, kept: kernels.sum_axes(a, axis, k
           vjps=(lambda g, out, a, axis, keepdims, n, kept:
                 kernels.spread(g.reshape(kept) / n, a.shape),),
           texts=("1/{n}",))
+max = Op("max", lambda a, axis, keepdims, n, kept: np.max(a, axis=axis, keepdims=keepdims),
+         vjps=(lambda g, out, a, axis, keepdims, n, kept:                # to the first maximum
+               g.reshape(kept) * shapes.first_max(a, axis),),
+         texts=("[first max]",))
 
 
-ALL: tuple[Op, ...] = (add, sub, mul, add_scalar, sub_scalar, rsub_scalar, mul_scalar,
-                       div_scalar, neg, pow, sqrt, reciprocal, sum, mean)
+ALL: tuple[Op, ...] = (add, sub, mul, matmul, maximum, add_scalar, sub_scalar, rsub_scalar,
+                       mul_scalar, div_scalar, neg, pow, sqrt, reciprocal, exp, log, tanh, relu,
+                       getitem, reshape, transpose, sum, mean, max)
 """Every op, in the order of the table."""

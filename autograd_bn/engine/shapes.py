@@ -48,6 +48,9 @@ def conform(contribution: Any, like: np.ndarray) -> np.ndarray:
     (numpy returns a scalar, not an array, for 0-d results; and a float64 operand makes a
     float32 input's contribution float64.)
     """
+    if type(contribution) is np.ndarray and contribution.shape == like.shape and \
+            contribution.dtype is like.dtype:
+        return contribution  # the common case, checked quickly
     if type(contribution) is not np.ndarray:
         contribution = np.asarray(contribution)
     if contribution.shape != like.shape:
@@ -55,3 +58,23 @@ def conform(contribution: Any, like: np.ndarray) -> np.ndarray:
     if contribution.dtype is not like.dtype and contribution.dtype != like.dtype:
         contribution = contribution.astype(like.dtype)
     return contribution
+
+
+def scatter(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """The gradient of ``a[index]`` for an ``a`` of ``shape``: ``g`` put back where the
+    elements were taken from, adding where an index repeats (``np.add.at``), zero elsewhere."""
+    grad = np.zeros(shape, g.dtype)
+    np.add.at(grad, index, g)
+    return grad
+
+
+def first_max(a: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
+    """1 where ``a`` has its maximum over ``axis``, 0 elsewhere; where several elements tie,
+    only the first (in row-major order over those axes) gets the 1. Same shape as ``a``."""
+    rest = [ax for ax in range(a.ndim) if ax not in axis]
+    moved = np.moveaxis(a, [*rest, *axis], range(a.ndim))  # the reduced axes last…
+    flat = moved.reshape(*moved.shape[:len(rest)], -1)  # …as one
+    first = np.argmax(flat, axis=-1)[..., None]  # argmax picks the first maximum
+    mask = np.zeros(flat.shape, a.dtype)
+    np.put_along_axis(mask, first, 1, axis=-1)
+    return np.moveaxis(mask.reshape(moved.shape), range(a.ndim), [*rest, *axis])

@@ -18,10 +18,11 @@ import numpy as np
 from autograd_bn.engine import blocks, ops, params
 from autograd_bn.engine.dtypes import as_float_array
 from autograd_bn.engine.op import Op
-from autograd_bn.engine.shapes import broadcast_axes, conform
+from autograd_bn.engine.shapes import conform
 
 Array = np.ndarray
 _creation_order = itertools.count()  # each node's number: a node is made after its inputs
+Axis = int | tuple[int, ...] | None
 _NO_PARAMS: Mapping[str, Any] = {}  # the params of an op without settings (never changed)
 
 
@@ -46,7 +47,6 @@ class Tensor:
 
     __slots__ = ("data", "grad", "_label", "_op", "parents", "params", "requires_grad", "block",
                  "_order")
-    __array_ufunc__ = None  # ndarray + Tensor defers to Tensor.__radd__ instead of looping
 
     def __init__(self, data: Any, *, label: str | None = None, requires_grad: bool = True):
         if not isinstance(requires_grad, bool):
@@ -62,63 +62,66 @@ class Tensor:
         self.block = blocks.current()  # the `with block(...)` it was made in, if any
         self._order = next(_creation_order)
 
-    # ---- the ops: each builds one node (see the op table) ---------------------------------
+    # ---- the ops: each builds one node (see the op table in ops.py) -----------------------
 
-    def __add__(self, other: Any) -> Tensor:
-        return self._with(other, ops.add, ops.add_scalar)
+    def __add__(self, other: Any) -> Tensor: return self._with(other, ops.add, ops.add_scalar)
+    def __radd__(self, other: Any) -> Tensor: return self._with(other, ops.add, ops.add_scalar)
+    def __sub__(self, other: Any) -> Tensor: return self._with(other, ops.sub, ops.sub_scalar)
+    def __rsub__(self, other: Any) -> Tensor:  # other − self
+        if isinstance(other, params.NUMBERS):
+            return make(ops.rsub_scalar, (self,), params.number(other))
+        return make(ops.sub, (lift(other), self))
+    def __mul__(self, other: Any) -> Tensor: return self._with(other, ops.mul, ops.mul_scalar)
+    def __rmul__(self, other: Any) -> Tensor: return self._with(other, ops.mul, ops.mul_scalar)
+    def __truediv__(self, other: Any) -> Tensor: return self._divide(other)  # a·(1/b)
+    def __rtruediv__(self, other: Any) -> Tensor: return self.reciprocal() * other  # (1/a)·c
+    def __matmul__(self, other: Any) -> Tensor: return make(ops.matmul, _matrices(self, other))
+    def __rmatmul__(self, other: Any) -> Tensor: return make(ops.matmul, _matrices(other, self))
+    def maximum(self, other: Any) -> Tensor: return make(ops.maximum, (self, lift(other, self)))
+    def __neg__(self) -> Tensor: return make(ops.neg, (self,))
+    def __pow__(self, p: float) -> Tensor: return make(ops.pow, (self,), params.power(p))
+    def sqrt(self) -> Tensor: return make(ops.sqrt, (self,))
+    def reciprocal(self) -> Tensor: return make(ops.reciprocal, (self,))
+    def exp(self) -> Tensor: return make(ops.exp, (self,))
+    def log(self) -> Tensor: return make(ops.log, (self,))
+    def tanh(self) -> Tensor: return make(ops.tanh, (self,))
+    def relu(self) -> Tensor: return make(ops.relu, (self,))
+    def __getitem__(self, index: Any) -> Tensor:  # x[rows, cols], x[1:], x[mask]
+        return make(ops.getitem, (self,), params.index(self.shape, index))
+    def reshape(self, *shape: Any) -> Tensor:
+        return make(ops.reshape, (self,), params.reshape(self.shape, shape))
+    def transpose(self, *axes: Any) -> Tensor:
+        return make(ops.transpose, (self,), params.transpose(self.ndim, axes))
+    @property
+    def T(self) -> Tensor: return self.transpose()  # noqa: N802 (numpy's name)
+    # (numpy's np.sum(t) and np.mean(t) call t.sum(axis=..., dtype=None, out=None): **kw)
+    def sum(self, axis: Axis = None, keepdims: bool = False, **kw: Any) -> Tensor:
+        return make(ops.sum, (self,), params.reduction(self.shape, axis, keepdims, **kw))
+    def mean(self, axis: Axis = None, keepdims: bool = False, **kw: Any) -> Tensor:
+        return make(ops.mean, (self,), params.reduction(self.shape, axis, keepdims, "mean", **kw))
+    def max(self, axis: Axis = None, keepdims: bool = False, **kw: Any) -> Tensor:
+        return make(ops.max, (self,), params.reduction(self.shape, axis, keepdims, "max", **kw))
 
-    def __radd__(self, other: Any) -> Tensor:
-        return self._with(other, ops.add, ops.add_scalar, swap=True)
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        """The variance, built from primitives so the graph shows each: sum((x − mean)²)
+        divided by n − ddof (ddof=0: cs231n and the BN paper; ddof=1: Bessel's correction)."""
+        n = params.count(self.shape, axis, ddof)
+        return ((self - self.mean(axis, keepdims=True)) ** 2).sum(axis, keepdims) / n
 
-    def __sub__(self, other: Any) -> Tensor:
-        return self._with(other, ops.sub, ops.sub_scalar)
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return self.var(axis, keepdims, ddof).sqrt()
 
-    def __rsub__(self, other: Any) -> Tensor:
-        return self._with(other, ops.sub, ops.rsub_scalar, swap=True)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return self._with(other, ops.mul, ops.mul_scalar)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return self._with(other, ops.mul, ops.mul_scalar, swap=True)
-
-    def __truediv__(self, other: Any) -> Tensor:  # a / b is a · (1/b), as the seed's graph has it
-        if params.is_number(other):
-            return make(ops.div_scalar, (self,), params.number(other))
-        return self * lift(other).reciprocal()
-
-    def __rtruediv__(self, other: Any) -> Tensor:  # c / a is (1/a) · c
-        return self.reciprocal() * (other if params.is_number(other) else lift(other))
-
-    def __neg__(self) -> Tensor:
-        return make(ops.neg, (self,))
-
-    def __pow__(self, p: float) -> Tensor:
-        return make(ops.pow, (self,), params.power(p))
-
-    def sqrt(self) -> Tensor:
-        return make(ops.sqrt, (self,))
-
-    def reciprocal(self) -> Tensor:
-        return make(ops.reciprocal, (self,))
-
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False,
-            **numpy_args: Any) -> Tensor:
-        layout = params.reduction(self.shape, axis, keepdims, averaging=False, **numpy_args)
-        return make(ops.sum, (self,), layout)
-
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False,
-             **numpy_args: Any) -> Tensor:
-        layout = params.reduction(self.shape, axis, keepdims, averaging=True, **numpy_args)
-        return make(ops.mean, (self,), layout)
-
-    def _with(self, other: Any, op: Op, scalar_op: Op, swap: bool = False) -> Tensor:
-        """``self op other`` (``other op self`` when ``swap``): a number becomes the scalar
-        op's parameter c; anything else a Tensor."""
+    def _with(self, other: Any, op: Op, scalar_op: Op) -> Tensor:
+        """``self op other`` (``other op self`` for add and mul, which commute): a number
+        becomes the scalar op's parameter c; anything else a Tensor."""
         if isinstance(other, params.NUMBERS):
             return make(scalar_op, (self,), params.number(other))
-        other = lift(other)
-        return make(op, (other, self) if swap else (self, other))
+        return make(op, (self, lift(other)))
+
+    def _divide(self, other: Any) -> Tensor:
+        if isinstance(other, params.NUMBERS):
+            return make(ops.div_scalar, (self,), params.number(other))
+        return self * lift(other).reciprocal()
 
     # ---- backpropagation ------------------------------------------------------------------
 
@@ -151,30 +154,13 @@ class Tensor:
         if self._op is None:
             raise ValueError("a leaf has no inputs to send a gradient to")
         inputs = [parent.data for parent in self.parents]
-        part = self._op.vjps[i](g, self.data, *inputs, **self.params)
-        if type(part) is np.ndarray and part.shape == inputs[i].shape \
-                and part.dtype is inputs[i].dtype:
-            return part  # (already in shape: the common case, checked quickly)
-        return conform(part, inputs[i])
+        return conform(self._op.vjps[i](g, self.data, *inputs, **self.params), inputs[i])
 
     def _output_grad(self, grad: Any) -> Array:
-        if not self.requires_grad:
-            what = ("a leaf made with requires_grad=False" if self._op is None
-                    else "none of its inputs requires grad")
-            raise RuntimeError(f"backward() on a tensor that does not require grad: {what}")
-        if grad is None:
-            if self.size != 1:
-                raise ValueError(f"backward() on a tensor of shape {self.shape} needs a "
-                                 f"gradient: pass grad= an array of shape {self.shape} (only "
-                                 "one-element outputs default to ones)")
-            return read_only(np.ones_like(self.data))
         if isinstance(grad, Tensor):
             raise TypeError("grad must be an array, not a Tensor: pass t.data")
-        grad = as_float_array(grad, "grad")
-        if grad.shape != self.shape:
-            raise ValueError(f"grad has shape {grad.shape} but the tensor has shape "
-                             f"{self.shape}: they must be equal")
-        return read_only(grad.astype(self.dtype, copy=False))  # the caller's array, not copied
+        params.can_backpropagate(self.requires_grad, self.is_leaf)
+        return read_only(params.output_grad(grad, self.data))  # the caller's array, not copied
 
     def zero_grad(self) -> None:
         """Forget the gradients of this tensor and of every node below it."""
@@ -214,21 +200,6 @@ class Tensor:
         """The name of the op that made this tensor (``"mul"``, ``"sqrt"``…); None for a leaf."""
         return None if self._op is None else self._op.name
 
-    @property
-    def op_text(self) -> str | None:
-        """The op with its settings: ``mean(axis=0)``, ``pow(^2)``, ``mul_scalar(·1.5)``."""
-        if self._op is None:
-            return None
-        settings = []
-        if self._op.shows:
-            settings.append(self._op.shows.format(**self.params).replace("-", "−"))
-        if self.params.get("axis"):
-            axes = self.params["axis"]
-            settings.append(f"axis={axes[0] if len(axes) == 1 else axes}")
-        if self.params.get("keepdims"):
-            settings.append("keepdims")
-        return f"{self._op.name}({', '.join(settings)})" if settings else self._op.name
-
     def local_derivative(self, i: int, names: Mapping[Tensor, str] | None = None) -> str:
         """d(self)/d(parents[i]) in words, e.g. ``"2·(3)"``: nodes named by ``names[node]``,
         else by the first word of their label (``(3)``), else ``a``, ``b``, ``out``."""
@@ -240,36 +211,30 @@ class Tensor:
             fill[key] = names[node] if names is not None else words[0] if words else key
         return self._op.describe(i, fill)
 
-    def summed_axes(self, i: int) -> tuple[int, ...]:
-        """The axes summed when this node's gradient flows into ``parents[i]``: where the
-        forward pass broadcast that input, as in the seed's ``.sum(axis=0)``."""
-        return broadcast_axes(self.shape, self.parents[i].shape)
-
     @property
-    def is_leaf(self) -> bool:
-        return self._op is None
-
+    def is_leaf(self) -> bool: return self._op is None
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
-
+    def shape(self) -> tuple[int, ...]: return self.data.shape
     @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
-
+    def dtype(self) -> np.dtype: return self.data.dtype
     @property
-    def ndim(self) -> int:
-        return self.data.ndim
-
+    def ndim(self) -> int: return self.data.ndim
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self) -> int: return self.data.size
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
         if self.size != 1:
             raise ValueError(f"item() needs a one-element tensor, got shape {self.shape}")
         return float(self.data.reshape(()))
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``ndarray + Tensor`` (and −, *, /, @) is the Tensor op; numpy's other functions say
+        which Tensor method to use instead."""
+        swapped = params.reflected(ufunc, method, inputs, kwargs, self)
+        return getattr(self, swapped)(inputs[0])
+
+    __array__ = params.not_an_array
 
     def __bool__(self) -> bool:
         raise TypeError("the truth value of a Tensor is ambiguous: compare t.data, "
@@ -314,18 +279,28 @@ def make(op: Op, inputs: tuple[Tensor, ...], settings: Mapping[str, Any] = _NO_P
 _creation = attrgetter("_order")
 
 
+
 def _add(a: Array, b: Array) -> Array:
     return np.asarray(a + b)  # (a sum of 0-d arrays is a numpy scalar: keep an array)
 
 
-def lift(value: Any) -> Tensor:
-    """An operand as a Tensor: an array (or list) becomes a constant leaf of its own."""
+def lift(value: Any, like: Tensor | None = None) -> Tensor:
+    """An operand as a Tensor: an array (or list) becomes a constant leaf of its own; so does
+    a number, in ``like``'s dtype, when ``like`` is given."""
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (np.ndarray, list, tuple)):
         return Tensor(value, requires_grad=False)
+    if like is not None and isinstance(value, params.NUMBERS):
+        return Tensor(np.asarray(value, like.dtype), requires_grad=False)
     raise TypeError(f"cannot combine a Tensor with {type(value).__name__}: use a Tensor, an "
                     "ndarray or a number")
+
+
+def _matrices(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    a, b = lift(a), lift(b)
+    params.matmul(a.shape, b.shape)
+    return a, b
 
 
 def read_only(array: Array) -> Array:
