@@ -15,6 +15,7 @@ from autograd_bn.bn.primitives import batchnorm
 from autograd_bn.bn.problem import make_problem
 from autograd_bn.check import compare
 from autograd_bn.engine.blocks import block
+from autograd_bn.engine.functions import cross_entropy, log_softmax, softmax
 from autograd_bn.engine.gradcheck import gradcheck, numerical_gradient, rel_error
 from autograd_bn.engine.tensor import Tensor
 
@@ -26,10 +27,13 @@ __all__ = [
     "batchnorm",
     "block",
     "compare",
+    "cross_entropy",
     "gradcheck",
+    "log_softmax",
     "make_problem",
     "manual",
     "numerical_gradient",
     "problem",
     "rel_error",
+    "softmax",
 ]
