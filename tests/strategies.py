@@ -50,6 +50,10 @@ UNARY: dict[str, Callable[[Tensor], Tensor]] = {
     "scale": lambda t: 0.5 * t,
     "rsub": lambda t: 1.0 - t,
     "rdiv": lambda t: 1.0 / _positive(t),
+    "exp": lambda t: (t * 0.5).exp(),
+    "log": lambda t: _positive(t).log(),
+    "tanh": lambda t: t.tanh(),
+    "var0": lambda t: t.var(axis=0, keepdims=True) if t.ndim else t * 1.0,
 }
 
 BINARY: dict[str, Callable[[Tensor, Tensor], Tensor]] = {

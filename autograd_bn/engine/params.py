@@ -118,10 +118,12 @@ def index(shape: tuple[int, ...], key: Any) -> dict[str, Any]:
     """The parameter of ``x[key]``: the key, with any Tensor in it replaced by its array, and
     checked against ``shape`` (numpy's own IndexError, with the shape added)."""
     def plain(part: Any) -> Any:
-        data = getattr(part, "data", part)  # a Tensor of indices: its values
+        data = part.data if hasattr(part, "parents") else part  # a Tensor of indices: values
         if isinstance(data, list):
             data = np.asarray(data)
         if isinstance(data, np.ndarray) and data.dtype.kind == "f":
+            if data is not part and np.array_equal(data, np.round(data)):
+                return data.astype(np.intp)  # (a Tensor holds floats: whole numbers are fine)
             raise IndexError(f"indices must be integers or booleans, got {data.dtype} values")
         return data
 
