@@ -208,6 +208,40 @@ class Chromium:
         self.send("Input.dispatchMouseEvent", {"type": "mousePressed", **base})
         self.send("Input.dispatchMouseEvent", {"type": "mouseReleased", **base})
 
+    def wheel(self, x: float, y: float, delta_y: float) -> None:
+        """A mouse wheel turn at viewport coordinates (negative ``delta_y``: away from you)."""
+        self.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+        self.send("Input.dispatchMouseEvent", {"type": "mouseWheel", "x": x, "y": y,
+                                               "deltaX": 0, "deltaY": delta_y})
+
+    def drag(self, start: tuple[float, float], end: tuple[float, float], moves: int = 5
+             ) -> None:
+        """Press the left button at ``start``, move to ``end`` in ``moves`` steps, release."""
+        (x0, y0), (x1, y1) = start, end
+        self.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x0, "y": y0})
+        self.send("Input.dispatchMouseEvent", {"type": "mousePressed", "x": x0, "y": y0,
+                                               "button": "left", "clickCount": 1})
+        for k in range(1, moves + 1):
+            x, y = x0 + (x1 - x0) * k / moves, y0 + (y1 - y0) * k / moves
+            self.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y,
+                                                   "button": "left", "buttons": 1})
+        self.send("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": x1, "y": y1,
+                                               "button": "left", "clickCount": 1})
+
+    KEY_CODES = {"ArrowLeft": 37, "ArrowRight": 39, "ArrowUp": 38, "ArrowDown": 40,
+                 "Home": 36, "End": 35, " ": 32, "Enter": 13, "Escape": 27}
+
+    def key(self, key: str) -> None:
+        """Press and release one key (``"+"``, ``"0"``, ``"ArrowRight"``…) on the page."""
+        code = self.KEY_CODES.get(key, ord(key.upper()[0]))
+        down: dict[str, Any] = {"type": "keyDown" if len(key) == 1 else "rawKeyDown",
+                                "key": key, "windowsVirtualKeyCode": code}
+        if len(key) == 1:
+            down["text"] = key
+        self.send("Input.dispatchKeyEvent", down)
+        self.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": key,
+                                             "windowsVirtualKeyCode": code})
+
     def screenshot(self) -> bytes:
         """The viewport as PNG bytes."""
         return base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"})["data"])

@@ -33,6 +33,9 @@ from autograd_bn.text.table import format_table
 from viz.files import atomic_write, check_writable
 from viz.output import image
 
+SCRIPTS = ("report.js", "report_zoom.js")
+"""The page's scripts, in the order they run: nodes and panel, then pan and zoom."""
+
 
 def asset(name: str) -> str:
     """The text of ``autograd_bn/text/report_assets/<name>``."""
@@ -105,7 +108,7 @@ def page(problem: Problem, svg: str, trace: Trace, comparison: Comparison, expla
         trace=trace_html(trace),
         explanation=escape(explanation),
         data=json_for_script(data),
-        js=asset("report.js"),
+        js="\n".join(asset(name) for name in SCRIPTS),
     )
 
 

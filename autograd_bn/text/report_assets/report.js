@@ -94,6 +94,7 @@
 
   function pin(id) {
     pinned = pinned === id ? null : id;
+    panel.setAttribute("data-pinned", pinned || "");
     show(id);
   }
 
@@ -120,6 +121,7 @@
       var id = keyToId[tr.getAttribute("data-key")];
       if (!id) return;
       pinned = id;
+      panel.setAttribute("data-pinned", id);
       show(id);
       groups[id].scrollIntoView({ block: "center" });
     });
