@@ -187,10 +187,16 @@ class Chromium:
 
     # ---- conveniences ------------------------------------------------------------------------
 
-    def open(self, path: str | os.PathLike[str]) -> None:
-        """Load a local file and wait until it (scripts included) has loaded."""
+    def open(self, path: str | os.PathLike[str], fragment: str = "") -> None:
+        """Load a local file (at ``#fragment`` if given) and wait until it, scripts included,
+        has loaded."""
+        if fragment:  # (a new fragment of the page already open would not load it again)
+            since = len(self.events)
+            self.send("Page.navigate", {"url": "about:blank"})
+            self.wait_for("Page.loadEventFired", since)
         since = len(self.events)
-        self.send("Page.navigate", {"url": Path(path).resolve().as_uri()})
+        url = Path(path).resolve().as_uri() + (f"#{fragment}" if fragment else "")
+        self.send("Page.navigate", {"url": url})
         self.wait_for("Page.loadEventFired", since)
 
     def evaluate(self, expression: str) -> Any:

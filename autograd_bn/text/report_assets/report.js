@@ -127,5 +127,13 @@
     });
   });
 
+  // The step-through (report_steps.js) shows each step's node here, unpinned.
+  window.reportShowNode = function (id) {
+    if (!data.nodes[id]) return;
+    pinned = null;
+    panel.setAttribute("data-pinned", "");
+    show(id);
+  };
+
   root.setAttribute("data-nodes-wired", String(Object.keys(groups).length));
 })();
