@@ -8,8 +8,9 @@ Regenerate the README's screenshot (``docs/report_screenshot.png``) with::
 
     python -m tests.browser
 
-which builds the report for the default problem, opens it, clicks node (3) and saves the
-screenshot; ``python -m tests.browser REPORT.html -o shot.png`` does the same for a given file.
+which builds the report for the default problem, opens it, clicks node (3), then saves a
+screenshot of the page opened at step 9 of the backward pass (``#step=9``, node (3));
+``python -m tests.browser REPORT.html -o shot.png`` does the same for a given file.
 """
 
 from __future__ import annotations
@@ -332,7 +333,7 @@ INSPECTOR = """(() => {
 
 
 def inspect(path: str | os.PathLike[str], *, click: str = "(3) x − mean", row_key: str = "(7)",
-            screenshot: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+            screenshot: str | os.PathLike[str] | None = None, step: int = 9) -> dict[str, Any]:
     """Open a report, click the node labelled ``click``, and return what the browser saw.
 
     Keys: ``page`` (the graph's nodes with their drawn sizes, the tables, sections…),
@@ -340,7 +341,8 @@ def inspect(path: str | os.PathLike[str], *, click: str = "(3) x − mean", row_
     ``row_clicked`` (the panel after clicking the trace row of node ``row_key``),
     ``print`` (whether the print stylesheet hides the panel and keeps the graph, and the PDF's
     page count), ``errors`` (script and console errors), ``requests`` (URLs the page fetched).
-    Saves a PNG of the viewport to ``screenshot`` when given.
+    Saves a PNG of the viewport to ``screenshot`` when given: the graph with the page opened
+    at ``#step=<step>`` (step 9 of BN is node (3), whose gradient adds up two users' parts).
     """
     with Chromium() as browser:
         browser.open(path)
@@ -353,11 +355,11 @@ def inspect(path: str | os.PathLike[str], *, click: str = "(3) x − mean", row_
         row = browser.evaluate(f"{ROW_CENTER}({json.dumps(row_key)})")
         browser.click(row["x"], row["y"])
         row_clicked = browser.evaluate(INSPECTOR)
-        if screenshot is not None:
-            again = browser.evaluate(f"{NODE_CENTER}({json.dumps(click)})")
-            browser.click(again["x"], again["y"])  # back to the clicked node…
-            browser.evaluate("window.scrollTo(0, 0)")  # …seen from the top of the page
+        if screenshot is not None:  # the page opened at a step of the backward pass
+            browser.open(path, f"step={step}")
+            browser.evaluate("window.scrollTo(0, document.getElementById('graph').offsetTop)")
             Path(screenshot).write_bytes(browser.screenshot())
+            browser.open(path)
         browser.send("Emulation.setEmulatedMedia", {"media": "print"})
         printed = browser.evaluate("""(() => ({
           inspector: getComputedStyle(document.getElementById('inspector')).display,
