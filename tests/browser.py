@@ -8,8 +8,9 @@ Regenerate the README's screenshot (``docs/report_screenshot.png``) with::
 
     python -m tests.browser
 
-which builds the report for the default problem, opens it, clicks node (3) and saves the
-screenshot; ``python -m tests.browser REPORT.html -o shot.png`` does the same for a given file.
+which builds the report for the default problem, opens it, clicks node (3), then saves a
+screenshot of the page opened at step 9 of the backward pass (``#step=9``, node (3));
+``python -m tests.browser REPORT.html -o shot.png`` does the same for a given file.
 """
 
 from __future__ import annotations
@@ -187,10 +188,16 @@ class Chromium:
 
     # ---- conveniences ------------------------------------------------------------------------
 
-    def open(self, path: str | os.PathLike[str]) -> None:
-        """Load a local file and wait until it (scripts included) has loaded."""
+    def open(self, path: str | os.PathLike[str], fragment: str = "") -> None:
+        """Load a local file (at ``#fragment`` if given) and wait until it, scripts included,
+        has loaded."""
+        if fragment:  # (a new fragment of the page already open would not load it again)
+            since = len(self.events)
+            self.send("Page.navigate", {"url": "about:blank"})
+            self.wait_for("Page.loadEventFired", since)
         since = len(self.events)
-        self.send("Page.navigate", {"url": Path(path).resolve().as_uri()})
+        url = Path(path).resolve().as_uri() + (f"#{fragment}" if fragment else "")
+        self.send("Page.navigate", {"url": url})
         self.wait_for("Page.loadEventFired", since)
 
     def evaluate(self, expression: str) -> Any:
@@ -207,6 +214,40 @@ class Chromium:
         self.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
         self.send("Input.dispatchMouseEvent", {"type": "mousePressed", **base})
         self.send("Input.dispatchMouseEvent", {"type": "mouseReleased", **base})
+
+    def wheel(self, x: float, y: float, delta_y: float) -> None:
+        """A mouse wheel turn at viewport coordinates (negative ``delta_y``: away from you)."""
+        self.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+        self.send("Input.dispatchMouseEvent", {"type": "mouseWheel", "x": x, "y": y,
+                                               "deltaX": 0, "deltaY": delta_y})
+
+    def drag(self, start: tuple[float, float], end: tuple[float, float], moves: int = 5
+             ) -> None:
+        """Press the left button at ``start``, move to ``end`` in ``moves`` steps, release."""
+        (x0, y0), (x1, y1) = start, end
+        self.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x0, "y": y0})
+        self.send("Input.dispatchMouseEvent", {"type": "mousePressed", "x": x0, "y": y0,
+                                               "button": "left", "clickCount": 1})
+        for k in range(1, moves + 1):
+            x, y = x0 + (x1 - x0) * k / moves, y0 + (y1 - y0) * k / moves
+            self.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y,
+                                                   "button": "left", "buttons": 1})
+        self.send("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": x1, "y": y1,
+                                               "button": "left", "clickCount": 1})
+
+    KEY_CODES = {"ArrowLeft": 37, "ArrowRight": 39, "ArrowUp": 38, "ArrowDown": 40,
+                 "Home": 36, "End": 35, " ": 32, "Enter": 13, "Escape": 27}
+
+    def key(self, key: str) -> None:
+        """Press and release one key (``"+"``, ``"0"``, ``"ArrowRight"``…) on the page."""
+        code = self.KEY_CODES.get(key, ord(key.upper()[0]))
+        down: dict[str, Any] = {"type": "keyDown" if len(key) == 1 else "rawKeyDown",
+                                "key": key, "windowsVirtualKeyCode": code}
+        if len(key) == 1:
+            down["text"] = key
+        self.send("Input.dispatchKeyEvent", down)
+        self.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": key,
+                                             "windowsVirtualKeyCode": code})
 
     def screenshot(self) -> bytes:
         """The viewport as PNG bytes."""
@@ -292,7 +333,7 @@ INSPECTOR = """(() => {
 
 
 def inspect(path: str | os.PathLike[str], *, click: str = "(3) x − mean", row_key: str = "(7)",
-            screenshot: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+            screenshot: str | os.PathLike[str] | None = None, step: int = 9) -> dict[str, Any]:
     """Open a report, click the node labelled ``click``, and return what the browser saw.
 
     Keys: ``page`` (the graph's nodes with their drawn sizes, the tables, sections…),
@@ -300,7 +341,8 @@ def inspect(path: str | os.PathLike[str], *, click: str = "(3) x − mean", row_
     ``row_clicked`` (the panel after clicking the trace row of node ``row_key``),
     ``print`` (whether the print stylesheet hides the panel and keeps the graph, and the PDF's
     page count), ``errors`` (script and console errors), ``requests`` (URLs the page fetched).
-    Saves a PNG of the viewport to ``screenshot`` when given.
+    Saves a PNG of the viewport to ``screenshot`` when given: the graph with the page opened
+    at ``#step=<step>`` (step 9 of BN is node (3), whose gradient adds up two users' parts).
     """
     with Chromium() as browser:
         browser.open(path)
@@ -313,11 +355,11 @@ def inspect(path: str | os.PathLike[str], *, click: str = "(3) x − mean", row_
         row = browser.evaluate(f"{ROW_CENTER}({json.dumps(row_key)})")
         browser.click(row["x"], row["y"])
         row_clicked = browser.evaluate(INSPECTOR)
-        if screenshot is not None:
-            again = browser.evaluate(f"{NODE_CENTER}({json.dumps(click)})")
-            browser.click(again["x"], again["y"])  # back to the clicked node…
-            browser.evaluate("window.scrollTo(0, 0)")  # …seen from the top of the page
+        if screenshot is not None:  # the page opened at a step of the backward pass
+            browser.open(path, f"step={step}")
+            browser.evaluate("window.scrollTo(0, document.getElementById('graph').offsetTop)")
             Path(screenshot).write_bytes(browser.screenshot())
+            browser.open(path)
         browser.send("Emulation.setEmulatedMedia", {"media": "print"})
         printed = browser.evaluate("""(() => ({
           inspector: getComputedStyle(document.getElementById('inspector')).display,

@@ -57,6 +57,7 @@ class Edge:
     spread: bool
     contribution: np.ndarray | None  # None: the input is a constant, nothing is sent
     seed: SeedMatch | None = None
+    parent_id: str = ""  # the input's place in `Tensor.nodes` order, ``n<index>`` as drawn
 
     @property
     def text(self) -> str:
@@ -69,6 +70,7 @@ class Edge:
     def to_dict(self) -> dict[str, Any]:
         return {
             "to": self.parent,
+            "to_id": self.parent_id,
             "to_label": self.parent_label,
             "local_derivative": self.local_derivative,
             "summed_axes": list(self.summed_axes),
@@ -94,6 +96,8 @@ class Step:
     edges: tuple[Edge, ...]
     received_from: tuple[str, ...]  # children whose edges sum to grad (empty for the output)
     sum_diff: float | None  # max|sum of the received contributions − grad|
+    node_id: str = ""  # the node's place in `Tensor.nodes` order, ``n<index>`` as drawn
+    received_ids: tuple[str, ...] = ()  # the ids of ``received_from``
 
     @property
     def number(self) -> int | None:
@@ -103,6 +107,7 @@ class Step:
         return {
             "step": self.index,
             "node": self.key,
+            "id": self.node_id,
             "number": self.number,
             "label": self.label,
             "op": self.op,
@@ -111,6 +116,7 @@ class Step:
             "grad": jsonable(self.grad),
             "seed": None if self.seed is None else self.seed.to_dict(),
             "received_from": list(self.received_from),
+            "received_ids": list(self.received_ids),
             "sum_max_abs_diff": None if self.sum_diff is None else finite(self.sum_diff),
             "edges": [edge.to_dict() for edge in self.edges],
         }

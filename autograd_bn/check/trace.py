@@ -15,6 +15,8 @@ the edges ``d8_3`` and ``d4``.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +32,7 @@ from autograd_bn.engine import naming
 from autograd_bn.engine.tensor import Tensor
 
 __all__ = ["SEED_PLACES", "TOLERANCES", "Edge", "Place", "SeedMatch", "Step", "Trace",
-           "seed_number", "trace_batchnorm"]
+           "record_steps", "seed_number", "trace_batchnorm", "trace_graph", "unique_names"]
 
 SEED_PLACES: dict[str, tuple[Place, ...]] = {
     "dout": ("(12)", ("(12)", "(10)"), "(10)"),
@@ -63,15 +65,20 @@ def _scale(array: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class Trace:
-    """The engine's BN backward pass, step by step, and how it compares with the seed's."""
+    """The engine's backward pass, step by step, and (for BN) how it compares with the seed's.
 
-    problem: Problem
+    ``problem`` is the BN problem traced, or None for any other graph (`trace_graph`).
+    """
+
+    problem: Problem | None
     steps: tuple[Step, ...]
     tolerance: float
     seed_places: dict[str, tuple[Place, ...]] = field(default_factory=lambda: dict(SEED_PLACES))
 
     @property
     def dtype(self) -> str:
+        if self.problem is None:
+            return str(self.steps[0].grad.dtype) if self.steps else "float64"
         return str(self.problem.x.dtype)
 
     def matches(self) -> list[tuple[SeedMatch, Place]]:
@@ -115,11 +122,14 @@ class Trace:
         return float(np.max(diffs)) if diffs else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        n, d = self.problem.shape
         summary = self.seed_summary()
+        problem = None
+        if self.problem is not None:
+            n, d = self.problem.shape
+            problem = {"N": n, "D": d, "seed": self.problem.seed, "dtype": self.dtype,
+                       "eps": self.problem.eps}
         return {
-            "problem": {"N": n, "D": d, "seed": self.problem.seed, "dtype": self.dtype,
-                        "eps": self.problem.eps},
+            "problem": problem,
             "all_match": self.all_match,
             "max_abs_diff": finite(self.max_diff),
             "tolerance": self.tolerance,
@@ -148,7 +158,6 @@ def trace_batchnorm(problem: Problem) -> Trace:
     reference = {"dout": np.asarray(dout), **backward_staged_intermediates(dout, cache)}
     tolerance = TOLERANCES.get(str(np.asarray(x).dtype), TOLERANCES["float32"])
 
-    keys = naming.short_names(out.nodes())
     node_names: dict[str, str] = {}
     edge_names: dict[tuple[str, str], str] = {}
     for name, places in SEED_PLACES.items():
@@ -164,34 +173,89 @@ def trace_batchnorm(problem: Problem) -> Trace:
         return SeedMatch(name, max_abs_diff(value, reference[name]),
                          tolerance * _scale(reference[name]))
 
-    received: dict[str, list[tuple[str, np.ndarray]]] = {}
+    steps = record_steps(
+        out, dout, naming.short_names(out.nodes()),
+        node_seed=lambda key, grad: compare(node_names.get(key), grad),
+        edge_seed=lambda key, parent, part: compare(edge_names.get((key, parent)), part))
+    return Trace(problem, steps, tolerance)
+
+
+def trace_graph(out: Tensor, grad: Any = None) -> Trace:
+    """Any graph's backward pass from ``out``, step by step, as `trace_batchnorm` records BN's
+    (without a seed to compare with: ``problem`` is None, ``seed_places`` empty).
+
+    ``grad`` is dL/d(out): by default 1 for a one-element ``out``, else the gradient ``out``
+    got from your last ``out.backward(grad)``. The pass is the engine's own; afterwards every
+    node's ``.grad`` is as it was before (nothing accumulates in your leaves).
+    """
+    if grad is None and out.size != 1 and out.grad is not None:
+        grad = np.array(out.grad, copy=True)
+    nodes = out.nodes()
+    saved = [(node, node.grad) for node in nodes]
+    try:
+        steps = record_steps(out, grad, unique_names(nodes))
+    finally:
+        for node, before in saved:
+            node.grad = before
+    dtype = str(out.dtype)
+    return Trace(None, steps, TOLERANCES.get(dtype, TOLERANCES["float32"]), seed_places={})
+
+
+def unique_names(nodes: list[Tensor]) -> dict[Tensor, str]:
+    """`naming.short_names`, made unique: a name several nodes share (two BN blocks each have a
+    ``(3)``) is prefixed with the node's block path (``bn1/(3)``), then, if still shared,
+    followed by its index (``(3)#7``)."""
+    names = naming.short_names(nodes)
+    for qualify in (lambda i, n: "/".join(n.block + (names[n],)),
+                    lambda i, n: f"{names[n]}#{i}"):
+        counts = Counter(names.values())
+        for index, node in enumerate(nodes):
+            if counts[names[node]] > 1:
+                names[node] = qualify(index, node)
+    return names
+
+
+NodeSeed = Callable[[str, np.ndarray], SeedMatch | None]
+EdgeSeed = Callable[[str, str, np.ndarray], SeedMatch | None]
+
+
+def record_steps(out: Tensor, grad: Any, names: dict[Tensor, str], *,
+                 node_seed: NodeSeed | None = None, edge_seed: EdgeSeed | None = None
+                 ) -> tuple[Step, ...]:
+    """Run ``out.backward(grad)`` and record, for every node as the engine completes its
+    gradient, that gradient and what it sends along each edge (the engine's own `Tensor.vjp`).
+    Nodes are called ``names[node]``; ``node_seed(name, grad)`` and ``edge_seed(name, parent,
+    contribution)`` may set a seed's value beside each."""
+    ids = {node: f"n{index}" for index, node in enumerate(out.nodes())}
+    received: dict[str, list[tuple[str, str, np.ndarray]]] = {}
     steps: list[Step] = []
 
     def on_node(node: Tensor, grad: np.ndarray) -> None:
-        key = keys[node]
+        key = names[node]
         grad = np.array(grad, copy=True)
         edges = []
         for i, parent in enumerate(node.parents):
-            pkey = keys[parent]
+            pkey = names[parent]
             contribution = None
             if parent.requires_grad:
                 contribution = np.array(node.vjp(i, grad), copy=True)
-                received.setdefault(pkey, []).append((key, contribution))
+                received.setdefault(pkey, []).append((key, ids[node], contribution))
             edges.append(Edge(
                 parent=pkey,
                 parent_label=parent.label or pkey,
-                local_derivative=node.local_derivative(i, keys),
+                local_derivative=node.local_derivative(i, names),
                 summed_axes=naming.summed_axes(node, i),
                 spread=naming.spreads(node, i),
                 contribution=contribution,
-                seed=None if contribution is None
-                else compare(edge_names.get((key, pkey)), contribution),
+                seed=None if contribution is None or edge_seed is None
+                else edge_seed(key, pkey, contribution),
+                parent_id=ids[parent],
             ))
         incoming = received.pop(key, [])
         sum_diff = None
         if incoming:
-            total = incoming[0][1].astype(np.float64)
-            for _, c in incoming[1:]:
+            total = incoming[0][2].astype(np.float64)
+            for _, _, c in incoming[1:]:
                 total = total + c
             sum_diff = max_abs_diff(total, grad)
         steps.append(Step(
@@ -201,11 +265,13 @@ def trace_batchnorm(problem: Problem) -> Trace:
             op=naming.op_text(node),
             value=np.array(node.data, copy=True),
             grad=grad,
-            seed=compare(node_names.get(key), grad),
+            seed=None if node_seed is None else node_seed(key, grad),
             edges=tuple(edges),
-            received_from=tuple(child for child, _ in incoming),
+            received_from=tuple(child for child, _, _ in incoming),
             sum_diff=sum_diff,
+            node_id=ids[node],
+            received_ids=tuple(child_id for _, child_id, _ in incoming),
         ))
 
-    out.backward(dout, on_node=on_node)
-    return Trace(problem, tuple(steps), tolerance)
+    out.backward(grad, on_node=on_node)
+    return tuple(steps)

@@ -10,8 +10,8 @@ import numpy as np
 
 from autograd_bn.check.jsondata import dumps, finite, jsonable
 from autograd_bn.check.metrics import GRADS
-from autograd_bn.check.trace import Trace
-from autograd_bn.engine.naming import op_text, short_name
+from autograd_bn.check.trace import Trace, unique_names
+from autograd_bn.engine.naming import op_text
 from autograd_bn.engine.tensor import Tensor
 from autograd_bn.text.numbers import format_number, format_seconds
 from autograd_bn.text.trace import preview, shape_text
@@ -22,26 +22,30 @@ SHOWN = 8
 
 def node_data(out: Tensor, trace: Trace) -> dict[str, dict[str, Any]]:
     """Per SVG node id (``n<index in out.nodes()>``, as `viz.draw` names them): what the page
-    shows when it is hovered."""
-    steps = {step.key: step for step in trace.steps}
-    names = {(step.key, edge.parent): edge.seed.name
+    shows when it is hovered. Gradients are the trace's (this backward pass's)."""
+    nodes = out.nodes()
+    names = unique_names(nodes)
+    steps = {step.node_id: step for step in trace.steps}
+    seeds = {(step.node_id, edge.parent_id): edge.seed.name
              for step in trace.steps for edge in step.edges if edge.seed}
     data = {}
-    for index, node in enumerate(out.nodes()):
-        key = short_name(node, index)
-        step = steps.get(key)
+    for index, node in enumerate(nodes):
+        node_id = f"n{index}"
+        step = steps.get(node_id)
+        key = step.key if step else names[node]
         entry: dict[str, Any] = {
             "key": key,
             "label": node.label or key,
             "op": op_text(node),
             "shape": list(node.shape),
             "value": array_data(node.data),
-            "grad": None if node.grad is None else array_data(node.grad),
+            "grad": None if step is None else array_data(step.grad),
             "step": step.index if step else None,
             "seed": step.seed.to_dict() if step and step.seed else None,
             "received_from": [
-                f"{child} ({names[(child, key)]})" if names.get((child, key)) else child
-                for child in (step.received_from if step else ())
+                f"{child} ({seeds[(cid, node_id)]})" if seeds.get((cid, node_id)) else child
+                for child, cid in zip(step.received_from if step else (),
+                                      step.received_ids if step else (), strict=True)
             ],
             "sends": [
                 {"to": e.parent_label, "derivative": e.local_derivative,
@@ -49,7 +53,7 @@ def node_data(out: Tensor, trace: Trace) -> dict[str, dict[str, Any]]:
                 for e in (step.edges if step else ()) if e.contribution is not None
             ],
         }
-        data[f"n{index}"] = entry
+        data[node_id] = entry
     return data
 
 
@@ -120,7 +124,8 @@ def trace_html(trace: Trace) -> str:
     for step in trace.steps:
         seed, diff, cls = _seed_cells(step.seed)
         rows.append(
-            f'<tr class="node" data-key="{escape(step.key)}"><td class="num">{step.index}</td>'
+            f'<tr class="node" data-key="{escape(step.key)}" data-step="{step.index}">'
+            f'<td class="num">{step.index}</td>'
             f"<td>{escape(step.label)}</td><td>{escape(step.op)}</td>"
             f'<td class="mono">{shape_text(step.grad.shape)}</td>'
             f'<td class="mono">{escape(preview(step.grad))}</td>'
@@ -139,19 +144,21 @@ def trace_html(trace: Trace) -> str:
                 f'<td class="mono">{escape(preview(edge.contribution))}</td>'
                 f"<td>{seed}</td><td class=\"{cls}\">{diff}</td></tr>")
     found = sum(1 for e in trace.seed_summary().values() if e["places"])
+    caption = "" if not trace.seed_places else f"""<caption>{found} of {len(trace.seed_places)}
+seed values found; largest Δ {format_number(trace.max_diff)} (tolerance {trace.tolerance:.0e} ×
+max(1, |value|)): {"all match" if trace.all_match else "MISMATCH"}.</caption>"""
+    seed_text = "" if not trace.seed_places else """ <i>seed</i> names the matching
+intermediate of the seed's staged backward (d10, d8_3, … dx) and Δ = max|engine − seed|."""
     return f"""<p>The engine's backward pass in the order it runs. Bold rows: the gradient
 dL/d(node) arriving at a node. Rows with →: what the node sends to one input, its gradient times
 the local derivative (Σ: summed over an axis broadcasting added; spread: copied to every row, as
-the seed's <code>np.ones((N,D))</code>). <i>seed</i> names the matching intermediate of the
-seed's staged backward (d10, d8_3, … dx) and Δ = max|engine − seed|. <span class="hint">Click
+the seed's <code>np.ones((N,D))</code>).{seed_text} <span class="hint">Click
 a row to find the node in the graph.</span></p>
 <div class="table-wrap"><table class="data" id="trace-table">
 <thead><tr><th>#</th><th>node / → input</th><th>op / × local derivative</th><th>shape</th>
 <th>gradient (first values)</th><th>seed</th><th>Δ</th></tr></thead>
 <tbody>{"".join(rows)}</tbody>
-<caption>{found} of {len(trace.seed_places)} seed values found; largest Δ
-{format_number(trace.max_diff)} (tolerance {trace.tolerance:.0e} × max(1, |value|)):
-{"all match" if trace.all_match else "MISMATCH"}.</caption>
+{caption}
 </table></div>"""
 
 

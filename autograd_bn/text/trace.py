@@ -63,7 +63,9 @@ def _row(*cells: str, shape_width: int = 7) -> str:
 
 
 def format_trace(trace: Trace) -> str:
-    """The trace as aligned text, within 100 columns."""
+    """The trace of BN (`trace_batchnorm`) as aligned text, within 100 columns."""
+    if trace.problem is None:
+        raise ValueError("format_trace needs a trace of BN (trace_batchnorm)")
     n, d = trace.problem.shape
     shapes = [shape_text(s.grad.shape) for s in trace.steps] + [
         shape_text(e.contribution.shape) for s in trace.steps for e in s.edges

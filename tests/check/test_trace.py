@@ -200,3 +200,51 @@ def test_columns_stay_aligned_for_wide_shapes() -> None:
     # the terminal column where the gradient starts (x̂'s hat is a combining mark: no column)
     starts = {sum(not unicodedata.combining(ch) for ch in line[:line.index("[")]) for line in rows}
     assert len(rows) > 10 and len(starts) == 1
+
+
+# ---- any graph: trace_graph ------------------------------------------------------------------
+
+
+def test_trace_graph_records_any_graph_in_the_engines_order_and_leaves_grads_alone() -> None:
+    from autograd_bn.check.trace import trace_graph, unique_names
+    from autograd_bn.engine.tensor import Tensor
+    from examples.small_network import network
+
+    loss = network(layers=2)
+    nodes = loss.nodes()
+    names = unique_names(nodes)
+    assert len(set(names.values())) == len(nodes)  # two BN blocks, each with a (3): unique
+    assert "layer1/bn1/(3)" in names.values() and "layer2/bn2/(3)" in names.values()
+    assert all(n.grad is None for n in nodes)
+    trace = trace_graph(loss)
+    assert all(n.grad is None for n in nodes)  # the trace's pass left nothing behind
+
+    order: list[Tensor] = []
+    loss.backward(on_node=lambda node, g: order.append(node))
+    assert [s.node_id for s in trace.steps] == [f"n{nodes.index(n)}" for n in order]
+    for step, node in zip(trace.steps, order, strict=True):
+        np.testing.assert_array_equal(step.grad, node.grad)
+        assert step.key == names[node]
+        for edge, parent in zip(step.edges, node.parents, strict=True):
+            assert edge.parent_id == f"n{nodes.index(parent)}"
+        assert step.sum_diff is None or step.sum_diff <= 1e-12
+        assert len(step.received_ids) == len(step.received_from)
+    before = {n: n.grad.copy() for n in nodes if n.grad is not None}
+    again = trace_graph(loss)
+    assert all(np.array_equal(n.grad, g) for n, g in before.items())  # leaves did not add up
+    assert again.problem is None and again.all_match and again.to_dict()["problem"] is None
+
+
+def test_trace_graph_takes_the_gradient_of_the_last_backward() -> None:
+    from autograd_bn.check.trace import trace_graph
+    from autograd_bn.engine.tensor import Tensor
+
+    x = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), label="x")
+    y = x * x
+    with pytest.raises(ValueError, match="needs a gradient"):
+        trace_graph(y)
+    y.backward(np.array([[1.0, 0.0], [0.0, 2.0]]))
+    trace = trace_graph(y)
+    np.testing.assert_array_equal(trace.steps[-1].grad, [[2.0, 0.0], [0.0, 16.0]])
+    assert [s.key for s in trace.steps] == ["#1", "x"]
+    assert trace.steps[-1].received_from == ("#1", "#1")  # x * x: x is used twice

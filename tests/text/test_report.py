@@ -203,3 +203,95 @@ def test_assets_are_inlined(report: Report) -> None:
     assert "data-nodes-wired" in asset("report.js") and "@media print" in asset("report.css")
 
 
+
+
+# ---- the step-through's data, any graph, and the page's size ----------------------------------
+
+
+def svg_ids(html: str) -> set[str]:
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    return set(re.findall(r'<g id="([^"]+)"', svg))
+
+
+def test_step_data_follows_the_trace_and_names_what_is_drawn(report: Report) -> None:
+    blob = node_blob(report.html)
+    steps = blob["steps"]
+    assert [s["node"] for s in steps] == [s.node_id for s in report.trace.steps]
+    drawn = svg_ids(report.html)
+    assert {s["drawn"] for s in steps} <= drawn
+    assert {e["drawn"] for e in blob["edges"].values()} <= drawn
+    assert {e["drawn"] for e in blob["edges"].values()} == {i for i in drawn if
+                                                            i.startswith("bwd_")}
+    by_name = {s["name"]: s for s in steps}
+    assert by_name["(12)"]["start"] == "dout" and by_name["(12)"]["terms"] == []
+    three = by_name["(3)"]
+    assert [t["text"] for t in three["terms"]] == ["d(8)·(7)", "d(4)·2·(3)"]
+    assert [t["seed"] for t in three["terms"]] == ["d8_3", "d4"] and three["seed"] == "d3_1"
+    np.testing.assert_allclose(three["terms"][-1]["partial"]["values"],
+                               three["grad"]["values"], rtol=1e-12)
+    assert [t["text"] for t in by_name["(1)"]["terms"]] == ["d(3)", "d(2)·1/4·ones((4, 5))"]
+    assert [t["text"] for t in by_name["(2)"]["terms"]] == ["(d(3)·(−1)).sum(axis=0)"]
+    assert {leaf["label"] for leaf in blob["leaves"]} == {"(1) x", "(9) γ", "(11) β"}
+
+
+def test_the_page_at_4x5_stays_under_one_megabyte(report: Report) -> None:
+    assert len(report.html.encode("utf-8")) < 1_000_000
+
+
+def test_any_graph_gets_the_page_without_the_bn_sections(tmp_path: Path) -> None:
+    import autograd_bn
+    from examples.small_network import network
+
+    loss = network(layers=2)
+    loss.backward()
+    grads = {n: n.grad.copy() for n in loss.nodes() if n.grad is not None}
+    path = autograd_bn.report(loss, tmp_path / "net.html")
+    html = path.read_text(encoding="utf-8")
+    assert all(np.array_equal(n.grad, g) for n, g in grads.items())  # left as they were
+    ids = {attrs.get("id") for _, attrs in _parse(html).tags}
+    assert {"graph", "trace", "trace-table", "step-panel", "node-data"} <= ids
+    assert not {"compare", "explain", "compare-table"} & ids
+    assert "dL_mu2" not in html and "seed values found" not in html
+    blob = node_blob(html)
+    assert len(blob["steps"]) == len(loss.nodes(requiring_grad=True))
+    assert {s["drawn"] for s in blob["steps"]} <= svg_ids(html)
+    assert {e["drawn"] for e in blob["edges"].values()} <= svg_ids(html)
+
+    collapsed = node_blob(autograd_bn.report(loss, tmp_path / "c.html", collapse=True)
+                          .read_text(encoding="utf-8"))
+    loss_id = f"n{len(loss.nodes()) - 1}"  # x, layer1, layer2 and the loss
+    assert {s["drawn"] for s in collapsed["steps"]} == {"n0", "b0", "b1", loss_id}
+    drawn = {e["drawn"] for e in collapsed["edges"].values()}
+    assert None in drawn and {"bwd_n0_b0", "bwd_b0_b1"} <= drawn
+
+
+def test_bn_built_by_the_user_gets_the_full_report(tmp_path: Path) -> None:
+    import autograd_bn
+
+    p = make_problem(3, 2, 1)
+    out = batchnorm(p.x, p.gamma, p.beta, p.eps)
+    with pytest.raises(ValueError, match="needs a gradient"):
+        autograd_bn.report(out, tmp_path / "none.html")
+    assert not (tmp_path / "none.html").exists()
+    out.backward(p.dout)
+    html = autograd_bn.report(out, tmp_path / "bn.html").read_text(encoding="utf-8")
+    assert 'id="compare-table"' in html and 'id="explain"' in html
+    assert "14 of 14" in html and "given arrays" in html
+    other = batchnorm(p.x, p.gamma, p.beta, p.eps) * 2.0  # not BN's graph any more
+    other.backward(np.ones((3, 2)))
+    assert 'id="compare-table"' not in autograd_bn.report(other, tmp_path / "o.html"
+                                                         ).read_text(encoding="utf-8")
+    with pytest.raises(TypeError, match="needs a Tensor"):
+        autograd_bn.report(p.x, tmp_path / "array.html")  # type: ignore[arg-type]
+
+
+def _parse(html: str) -> Page:
+    parsed = Page()
+    parsed.feed(html)
+    return parsed
+
+
+def test_the_page_says_the_packages_version(report: Report) -> None:
+    import autograd_bn
+
+    assert f'content="autograd-bn {autograd_bn.__version__}"' in report.html

@@ -94,6 +94,7 @@
 
   function pin(id) {
     pinned = pinned === id ? null : id;
+    panel.setAttribute("data-pinned", pinned || "");
     show(id);
   }
 
@@ -120,10 +121,19 @@
       var id = keyToId[tr.getAttribute("data-key")];
       if (!id) return;
       pinned = id;
+      panel.setAttribute("data-pinned", id);
       show(id);
       groups[id].scrollIntoView({ block: "center" });
     });
   });
+
+  // The step-through (report_steps.js) shows each step's node here, unpinned.
+  window.reportShowNode = function (id) {
+    if (!data.nodes[id]) return;
+    pinned = null;
+    panel.setAttribute("data-pinned", "");
+    show(id);
+  };
 
   root.setAttribute("data-nodes-wired", String(Object.keys(groups).length));
 })();
