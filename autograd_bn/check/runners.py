@@ -17,7 +17,8 @@ import numpy as np
 from autograd_bn.bn import manual
 from autograd_bn.bn.primitives import batchnorm
 from autograd_bn.bn.problem import Problem
-from autograd_bn.check.userimpl import UserImpl, run_backward, run_forward, time_backward
+from autograd_bn.check.usercall import Call, RawResult, check_result, run_layer
+from autograd_bn.check.userimpl import UserImpl, UserImplError, UserSpec
 from autograd_bn.engine.gradcheck import numerical_gradient
 from autograd_bn.engine.tensor import Tensor
 
@@ -140,10 +141,31 @@ def torch_run(p: Problem, repeats: int | None) -> Result:
     return out.detach().numpy().copy(), grads, seconds, calls
 
 
-def user_run(impl: UserImpl, p: Problem, repeats: int | None) -> Result:
-    """Your layer: forward and backward checked (`autograd_bn.check.userimpl`), backward timed."""
-    out, cache = run_forward(impl, p.x, p.gamma, p.beta, p.eps)
-    grads = run_backward(impl, p.dout, cache)
-    seconds, calls = time_backward(impl, p.dout, cache,
-                                   lambda call, setup: median_time(call, repeats, setup))
-    return out, grads, seconds, calls
+def user_raw(impl: UserImpl | UserSpec, call: Call, arrays: dict[str, Array],
+             repeats: int | None, hint: str = "") -> RawResult:
+    """Run your layer: in a child process for a `UserSpec` (`autograd_bn.check.sandbox`), in
+    this one for functions. A failing forward's message ends with ``hint``."""
+    try:
+        if isinstance(impl, UserSpec):
+            from autograd_bn.check.sandbox import run_in_child
+
+            return run_in_child(impl, call, arrays, repeats)
+        return run_layer(impl, call, arrays,
+                         lambda fn, setup: median_time(fn, repeats, setup))
+    except UserImplError as exc:
+        if hint and str(exc).startswith("forward"):
+            raise UserImplError(f"{exc}{hint}") from None
+        raise
+
+
+def user_run(impl: UserImpl | UserSpec, p: Problem, repeats: int | None,
+             hint: str = "") -> tuple[Result, list[str]]:
+    """Your batch-norm layer: forward and backward checked, backward timed; and notes (a
+    gradient graded after dropping size-1 axes)."""
+    arrays = {"x": p.x, "gamma": p.gamma, "beta": p.beta, "dout": p.dout}
+    raw = user_raw(impl, Call("batchnorm", p.eps), arrays, repeats, hint)
+    shapes = {"out": p.x.shape, "dx": p.x.shape, "dgamma": p.gamma.shape,
+              "dbeta": p.beta.shape}
+    out, grads, _, notes = check_result(raw, shapes, (0,), hint)
+    assert grads is not None
+    return (out, grads, raw.seconds, raw.calls), notes

@@ -209,11 +209,15 @@ def test_json_is_valid_with_stable_keys(cs231n) -> None:
     assert [m["name"] for m in data["methods"]] == ["autograd", *METHODS]
     row = data["methods"][1]
     assert list(row) == ["name", "kind", "description", "agrees", "disagreements",
-                         "median_seconds", "calls", "forward", "vs_autograd", "vs_numerical"]
+                         "median_seconds", "calls", "forward", "vs_autograd", "vs_numerical",
+                         "checks", "hints"]
     assert list(row["vs_autograd"]) == list(GRADS)
-    assert list(row["vs_autograd"]["dx"]) == ["max_abs_diff", "rel_error", "exact", "allclose"]
+    assert list(row["vs_autograd"]["dx"]) == ["max_abs_diff", "rel_error", "norm_error", "exact",
+                                              "allclose", "resolvable"]
     assert row["vs_autograd"]["dx"]["rel_error"] == cs231n.rows[1].vs_autograd["dx"].rel_error
+    resolution = data["numerical_gradient"].pop("resolution")
     assert data["numerical_gradient"] == {"computed": True, "h": 1e-5, "dtype": "float64"}
+    assert 1e-12 < resolution < 1e-8  # ε·Σ|out·dout|/h
     assert cs231n.to_json() == cs231n.to_json()
 
 
