@@ -233,7 +233,7 @@ def test_table_is_aligned_and_fits_100_columns(cs231n) -> None:
     assert max(len(line) for line in lines) <= 100
     assert lines[-1] == f"RESULT: all {len(METHODS)} methods agree with autograd."
     rows = [line for line in lines if line.split()[:1] == ["staged"]]
-    assert len(rows) == 3  # two tables and the legend
+    assert len(rows) == 4  # three tables (relative, norm-wise, agreement) and the legend
     header = next(line for line in lines if line.startswith("method"))
     assert rows[0].index("1.7e-09") == header.index("dx", header.index("dbeta"))
     assert "float64" in text and "N=4, D=5, seed 231" in text
