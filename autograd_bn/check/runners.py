@@ -8,8 +8,6 @@ reference; the hand-written passes are timed with `median_time` directly.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,6 +15,7 @@ import numpy as np
 from autograd_bn.bn import manual
 from autograd_bn.bn.primitives import batchnorm
 from autograd_bn.bn.problem import Problem
+from autograd_bn.check.timing import median_time
 from autograd_bn.check.usercall import Call, RawResult, check_result, run_layer
 from autograd_bn.check.userimpl import UserImpl, UserImplError, UserSpec
 from autograd_bn.engine.gradcheck import numerical_gradient
@@ -36,39 +35,6 @@ DESCRIPTIONS = {
     "paper": "Ioffe & Szegedy (2015), page 4",
     "torch": "torch.autograd through torch.nn.functional.batch_norm (outside reference)",
 }
-_MIN_CALLS, _MAX_CALLS, _BUDGET = 5, 2000, 0.02
-
-
-def median_time(
-    call: Callable[[], Any],
-    repeats: int | None = None,
-    setup: Callable[[], Any] | None = None,
-    budget: float = _BUDGET,
-) -> tuple[float, int]:
-    """Median seconds per ``call()`` and the number of calls timed.
-
-    With ``repeats`` the call is timed that many times; otherwise until ``budget`` seconds
-    have passed and at least 5 calls were made (at most 2000). ``setup()`` runs before each
-    call, outside the timed region.
-    """
-    times: list[float] = []
-    start = time.perf_counter()
-    while True:
-        if setup is not None:
-            setup()
-        t0 = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - t0)
-        if repeats is not None:
-            if len(times) >= repeats:
-                break
-        elif len(times) >= _MAX_CALLS or (
-            len(times) >= _MIN_CALLS and time.perf_counter() - start >= budget
-        ):
-            break
-    return float(np.median(times)), len(times)
-
-
 def numerical(p: Problem) -> tuple[Array, Array, Array]:
     """Central-difference gradients of ``Σ out·dout``, always in float64."""
     x, gamma, beta, dout = (np.asarray(a, dtype=np.float64)

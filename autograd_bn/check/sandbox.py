@@ -130,7 +130,7 @@ def _relay(path: Path) -> None:
 
 def _child(folder: Path) -> None:
     """Load and run the layer the request names; write result.npz and result.json last."""
-    from autograd_bn.check.runners import median_time
+    from autograd_bn.check.timing import median_time
     from autograd_bn.check.usercall import run_layer
     from autograd_bn.check.userimpl import UserImpl, load_callable
 

@@ -31,7 +31,8 @@ def format_table(c: Comparison) -> str:
     Every line but the RESULT line fits in 100 columns (your row's name has at most 20
     characters; long descriptions are wrapped); the RESULT line stays one line to grep for.
     """
-    n, d = c.problem.shape
+    shape = tuple(c.problem.x.shape)
+    n, d = shape[0], shape[-1]
     w = max(12, max(len(r.name) for r in c.rows) + 1)  # names have at most 20 characters
 
     def line(name: str, first: list[str], second: list[str], *rest: str) -> str:

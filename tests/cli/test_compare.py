@@ -38,7 +38,7 @@ def test_default_table(capsys) -> None:
     assert lines[0].endswith("N=4, D=5, seed 0, float64, eps=1e-05")
     assert max(len(line) for line in lines) <= 100
     for name in ("autograd", "staged", "analytical", "compact", "paper"):
-        assert sum(line.split()[:1] == [name] for line in lines) == 3
+        assert sum(line.split()[:1] == [name] for line in lines) == 4
     assert "µs" in out and lines[-1] == "RESULT: all 4 methods agree with autograd."
 
 
