@@ -129,7 +129,8 @@ def test_your_wrong_layer_in_json_exits_1(capsys) -> None:
     ("bn_correct.py:batchnorm_forward", "bn_broken.py:backward_two_values",
      "must return (dx, dgamma, dbeta), got 2 values"),
     ("bn_correct.py:batchnorm_forward", "bn_broken.py:backward_wrong_shape",
-     "dgamma has shape (4,), expected (5,) (that is the shape of a sum over axis 1; "),
+     "dgamma has shape (4,), expected (5,) (that is the shape of a sum over "
+     "axis 1; "),
     ("bn_correct.py:batchnorm_forward", "bn_broken.py:backward_nan", "NaN"),
     ("bn_correct.py:batchnorm_forward", "bn_broken.py:no_such_function",
      "has no attribute 'no_such_function'"),

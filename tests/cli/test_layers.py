@@ -49,11 +49,13 @@ def test_each_layer_from_the_command_line(capsys, args: list, prefix: str) -> No
 def test_keepdims_note_in_the_table(capsys) -> None:
     code, out, _ = run(capsys, *FAST,
                        *layer("layernorm_forward", "layernorm_backward_keepdims"))
-    assert code == 0 and "note: backward layernorm_backward_keepdims: dgamma has shape (1, 5)" in out
+    assert code == 0
+    assert "note: backward layernorm_backward_keepdims: dgamma has shape (1, 5)" in out
 
 
 def test_a_wrong_layer_gets_why_lines(capsys) -> None:
-    code, out, _ = run(capsys, *FAST, "--forward", f"{FIXTURES}/norm_correct.py:batchnorm_forward",
+    code, out, _ = run(capsys, *FAST,
+                       "--forward", f"{FIXTURES}/norm_correct.py:batchnorm_forward",
                        "--backward", f"{FIXTURES}/norm_broken.py:backward_no_mean_term")
     assert code == 1 and "yours: why: dx is off by the same amount down each column" in out
 
