@@ -70,7 +70,8 @@ def test_wrong_user_implementation_disagrees(forward: str, backward: str, wrong:
     ("batchnorm_forward", "backward_raises", "backward backward_raises raised KeyError: 'x_hat'"),
     ("batchnorm_forward", "backward_two_values", "must return (dx, dgamma, dbeta), got 2 values"),
     ("batchnorm_forward", "backward_none", "must return (dx, dgamma, dbeta), got a NoneType"),
-    ("batchnorm_forward", "backward_wrong_shape", "dgamma has shape (4,), expected (5,) (that is the shape of a sum over "
+    ("batchnorm_forward", "backward_wrong_shape",
+     "dgamma has shape (4,), expected (5,) (that is the shape of a sum over axis 1; "),
      "axis 1; "),
     ("batchnorm_forward", "backward_nan", "dx contains 20 NaN or infinite value(s)"),
     ("batchnorm_forward", "backward_strings", "dgamma must hold real numbers, got dtype <U"),
