@@ -24,19 +24,22 @@ import numpy as np
 from autograd_bn.bn import manual
 from autograd_bn.bn.problem import Problem
 from autograd_bn.check import runners
+from autograd_bn.check.diagnose import diagnose_grad, diagnose_out
 from autograd_bn.check.jsondata import dumps
 from autograd_bn.check.metrics import (
     GRADS,
     NUMERICAL_TOLERANCE,
     Metrics,
     measure,
+    numerical_resolution,
     reference_error,
     scales,
     tolerance,
 )
+from autograd_bn.check.overflow import refuse_overflow
 from autograd_bn.check.results import Comparison, Row
 from autograd_bn.check.runners import DESCRIPTIONS, median_time, torch_available
-from autograd_bn.check.userimpl import UserImpl
+from autograd_bn.check.userimpl import UserImpl, UserSpec
 from autograd_bn.engine.dtypes import as_float_array, check_finite
 from autograd_bn.engine.tensor import Tensor
 
@@ -99,7 +102,7 @@ def _user_impl(user: Any) -> UserImpl | None:
     """``user`` as a `UserImpl` with a name that fits the table, or None."""
     if user is None:
         return None
-    if not isinstance(user, UserImpl):
+    if not isinstance(user, (UserImpl, UserSpec)):
         pair = tuple(user) if isinstance(user, (tuple, list)) else ()
         if len(pair) != 2 or not all(callable(f) for f in pair):
             what = (f"a {type(user).__name__} of {len(pair)}" if pair
@@ -127,10 +130,11 @@ def compare(
     dout: Any = None,
     eps: float = 1e-5,
     methods: str | Iterable[str] | None = None,
-    user: UserImpl | Sequence[Callable[..., Any]] | None = None,
+    user: UserImpl | UserSpec | Sequence[Callable[..., Any]] | None = None,
     with_torch: bool | None = None,
     numerical: bool | None = None,
     repeats: int | None = None,
+    hint: str = "",
 ) -> Comparison:
     """Run every method on one BN problem and measure each against autograd and numerics.
 
@@ -145,7 +149,12 @@ def compare(
     ``numerical=False`` skips the numerical gradient (it costs two forward passes per input
     element); None (the default) computes it when N·D ≤ 2500 and adds a note otherwise.
     ``repeats`` fixes the number of timed calls per method; by default each is timed for about
-    20 ms.
+    20 ms. ``user`` may be a `UserSpec` (``FILE.py:NAME`` specs): then it runs in a child
+    process with a time limit (`autograd_bn.check.sandbox`); ``hint`` ends the message of a
+    failing forward or a wrong shape (which layer was assumed).
+
+    A step of BN that is not finite in the run's dtype (an overflow) raises `ValueError` naming
+    it: no tolerance is widened to hide it.
     """
     p, seed = _problem_from(problem, x, gamma, beta, dout, eps)
     names = _method_names(methods)
@@ -158,8 +167,16 @@ def compare(
 
     dtype = str(p.x.dtype)
     sizes = scales(p)
-    ref_out, ref_grads, seconds, calls = runners.autograd(p, repeats)
-    ref_error = reference_error(p, ref_out, ref_grads, sizes)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
+        ref_out, ref_grads, seconds, calls = runners.autograd(p, repeats)
+        _, cache = manual.batchnorm_forward(p.x, p.gamma, p.beta, p.eps)
+        refuse_overflow([("(2) mean", cache[1]), ("(5) var", cache[2]), ("(6) std", cache[3]),
+                         ("(8) x̂", cache[5]), ("(12) out", ref_out),
+                         *zip(GRADS, ref_grads, strict=True)], p.x)
+        ref_error = reference_error(p, ref_out, ref_grads, sizes)
+    if not np.isfinite(ref_error):
+        raise ValueError(f"autograd in {dtype} is not finite where float64 is: the tolerance "
+                         "would have to be widened to hide it; use --dtype float64")
     tol = max(tolerance(dtype), 10 * ref_error)
     num_tol = max(tol, NUMERICAL_TOLERANCE)
     notes: list[str] = []
@@ -170,6 +187,10 @@ def compare(
                          f"{NUMERICAL_AUTO_LIMIT} would take {2 * (p.x.size + 2 * p.shape[1])} "
                          "forward passes (--numerical, or numerical=True, forces it)")
     numeric = runners.numerical(p) if numerical else None
+    resolution = None if numeric is None else numerical_resolution(
+        manual.batchnorm_forward(p.x.astype(np.float64), p.gamma.astype(np.float64),
+                                 p.beta.astype(np.float64), p.eps)[0], p.dout,
+        runners.NUMERICAL_STEP)
 
     def row(name: str, kind: str, description: str, out: Array, grads: Sequence[Array],
             seconds: float, calls: int) -> Row:
@@ -177,14 +198,14 @@ def compare(
         vs_ag = {g: measure(a, r, tol, sizes[g])
                  for g, a, r in zip(GRADS, grads, ref_grads, strict=True)}
         vs_num = None if numeric is None else {
-            g: measure(a, r, num_tol, sizes[g])
+            g: measure(a, r, num_tol, sizes[g], resolution=resolution)
             for g, a, r in zip(GRADS, grads, numeric, strict=True)}
         return Row(name, kind, description, fwd, vs_ag, vs_num, seconds, calls, tuple(grads))
 
     rows = [row("autograd", "engine", DESCRIPTIONS["autograd"], ref_out, ref_grads, seconds,
                 calls)]
     if names:
-        out, cache = manual.batchnorm_forward(p.x, p.gamma, p.beta, p.eps)
+        out = cache[5] * p.gamma + p.beta
         for name in names:
             grads, seconds, calls = runners.manual_run(name, p, repeats, cache)
             rows.append(row(name, "manual", DESCRIPTIONS[name], out, grads, seconds, calls))
@@ -195,9 +216,59 @@ def compare(
             rows.append(row("torch", "torch", DESCRIPTIONS["torch"],
                             *runners.torch_run(p, repeats)))
     if user is not None:
-        rows.append(row(user.name, "user", user.description, *runners.user_run(user, p, repeats)))
+        result, user_notes = runners.user_run(user, p, repeats, hint)
+        notes += user_notes
+        mine = row(user.name, "user", user.description, *result)
+        if mine.disagreements:
+            mine = _with_hints(mine, result[0], p, cache, ref_grads)
+        rows.append(mine)
     if tol > tolerance(dtype):
         notes.append(f"tolerance raised from {tolerance(dtype):.1e} to {tol:.1e}, 10x autograd's "
                      f"own {dtype} error against float64 (a badly conditioned batch)")
+    notes += explain_rows(rows, dtype, tol, numeric is not None, resolution)
     return Comparison(p, dtype, tol, num_tol, scales=sizes, reference_error=ref_error,
-                      rows=tuple(rows), notes=tuple(notes), seed=seed, numerical_grads=numeric)
+                      rows=tuple(rows), notes=tuple(notes), seed=seed, numerical_grads=numeric,
+                      resolution=resolution)
+
+
+def _with_hints(mine: Row, out: Array, p: Problem, cache: manual.Cache,
+                ref_grads: Sequence[Array]) -> Row:
+    import dataclasses
+
+    tol = 1e-6 if p.x.dtype == np.float64 else 1e-3
+    hints: list[str] = []
+    if "out" in mine.disagreements:
+        hints += diagnose_out(out, x=p.x,
+                              gamma=p.gamma, beta=p.beta, eps=p.eps, axes=(0,), bessel=False,
+                              tol=tol)
+    for g, a, r in zip(GRADS, mine.grads, ref_grads, strict=True):
+        if g in mine.disagreements and len(hints) < 2:
+            hints += diagnose_grad(g, a, r, x_hat=cache[5], gamma=p.gamma, axes=(0,),
+                                   count=p.x.shape[0], tol=tol)
+    return dataclasses.replace(mine, hints=tuple(hints[:2]))
+
+
+def explain_rows(rows: Sequence[Row], dtype: str, tol: float, numeric: bool,
+                 resolution: float | None) -> list[str]:
+    """Notes on the numbers: a gradient the numerical check cannot resolve; in float32, why a
+    correct layer's elementwise relative error can be large when its norm-wise error is not."""
+    notes: list[str] = []
+    engine = rows[0]
+    if numeric and resolution is not None and engine.vs_numerical:
+        for g, m in engine.vs_numerical.items():
+            if not m.resolvable:
+                notes.append(f"{g} is not resolvable by the numerical gradient: all its "
+                             f"entries are below the numerical gradient's resolution "
+                             f"{resolution:.1e}, so it is not judged against it (n/r)")
+    if dtype != "float64":
+        worst = max((m.rel_error for r in rows if r.agrees for m in r.vs_autograd.values()),
+                    default=0.0)
+        norm = max((m.norm_error for r in rows if r.agrees for m in r.vs_autograd.values()),
+                   default=0.0)
+        if worst > 1e-6:  # far above the 1e-8 cs231n tells float64 users to expect
+            notes.append(f"{dtype}: elementwise relative errors up to {worst:.1e} for layers that "
+                         f"agree (norm-wise at most {norm:.1e}): cs231n's error divides each "
+                         "difference by |a| + |b|, and entries near zero (dx's sum to zero over "
+                         "the batch) carry rounding error of the size of the terms they are "
+                         f"sums of, not of their own; read the norm-wise column in {dtype}")
+    return notes

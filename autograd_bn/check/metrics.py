@@ -69,20 +69,59 @@ class Metrics:
     rel_error: float
     exact: bool
     allclose: bool
+    norm_error: float = 0.0
+    """Norm-wise relative error ``‖a − ref‖ / ‖ref‖`` (0 when both are 0, inf when only ref is)."""
+    resolvable: bool = True
+    """False when the gradient is smaller than the numerical gradient's resolution: the
+    numerical check cannot tell it from 0, so it is not judged."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"max_abs_diff": finite(self.max_abs_diff), "rel_error": finite(self.rel_error),
-                "exact": self.exact, "allclose": self.allclose}
+                "norm_error": finite(self.norm_error), "exact": self.exact,
+                "allclose": self.allclose, "resolvable": self.resolvable}
 
 
-def measure(a: Array, ref: Array, tol: float, scale: float) -> Metrics:
-    """`Metrics` of ``a`` against ``ref``; allclose with ``rtol = tol``, ``atol = tol·scale``."""
+def norm_error(a: Any, ref: Any) -> float:
+    """``‖a − ref‖ / ‖ref‖`` in float64 (Frobenius norms): one number for the whole array, which
+    small entries cannot blow up as they do cs231n's elementwise relative error."""
+    a64 = np.asarray(a, dtype=np.float64)
+    r64 = np.asarray(ref, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        diff = float(np.linalg.norm((a64 - r64).ravel()))
+        size = float(np.linalg.norm(r64.ravel()))
+    if diff == 0:
+        return 0.0
+    return diff / size if size else math.inf
+
+
+def measure(a: Array, ref: Array, tol: float, scale: float, *,
+            resolution: float | None = None) -> Metrics:
+    """`Metrics` of ``a`` against ``ref``; allclose with ``rtol = tol``, ``atol = tol·scale``.
+
+    Against a numerical gradient, ``resolution`` (`numerical_resolution`) is its own noise:
+    ``atol`` is at least that, and a gradient whose every entry is below it (in ``a`` and in
+    ``ref``) is marked not resolvable."""
     a64 = np.asarray(a, dtype=np.float64)
     r64 = np.asarray(ref, dtype=np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
         err = rel_error(a64, r64)
+    atol = tol * scale
+    resolvable = True
+    if resolution is not None:
+        atol = max(atol, resolution)
+        resolvable = max(max_abs(a64), max_abs(r64)) > resolution
     return Metrics(max_abs_diff(a64, r64), err, bool(np.array_equal(a, ref)),
-                   bool(np.allclose(a64, r64, rtol=tol, atol=tol * scale)))
+                   bool(np.allclose(a64, r64, rtol=tol, atol=atol)), norm_error(a64, r64),
+                   resolvable)
+
+
+def numerical_resolution(out: Array, dout: Array, h: float) -> float:
+    """How finely a central difference with step ``h`` resolves a gradient of ``Σ out·dout``:
+    each evaluation of the sum is rounded by about ``ε·Σ|out·dout|`` (ε of float64), and the
+    difference of two of them is divided by ``2h``, so ``ε·Σ|out·dout| / h``."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.sum(np.abs(np.asarray(out, np.float64) * np.asarray(dout, np.float64))))
+    return float(np.finfo(np.float64).eps) * total / h
 
 
 def scales(p: Problem) -> dict[str, float]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd_bn.bn.layers import LayerProblem
 from autograd_bn.bn.problem import Problem
 from autograd_bn.check.jsondata import dumps, finite
 from autograd_bn.check.metrics import GRADS, Metrics
@@ -29,6 +30,10 @@ class Row:
     calls: int
     grads: tuple[Array, ...] = field(repr=False, compare=False, default=())
     """dx, dgamma, dbeta as the method returned them."""
+    checks: dict[str, Metrics] = field(default_factory=dict)
+    """Other results checked (test mode: the running mean and variance after a train call)."""
+    hints: tuple[str, ...] = ()
+    """What a disagreement looks like and what usually causes it (`autograd_bn.check.diagnose`)."""
 
     @property
     def disagreements(self) -> list[str]:
@@ -39,9 +44,10 @@ class Row:
         """
         if self.kind == "engine":
             num = self.vs_numerical or {}
-            return [g for g in GRADS if g in num and not num[g].allclose]
+            return [g for g in GRADS if g in num and num[g].resolvable and not num[g].allclose]
         bad = [] if self.forward.allclose else ["out"]
-        return bad + [g for g in GRADS if not self.vs_autograd[g].allclose]
+        bad += [g for g in GRADS if g in self.vs_autograd and not self.vs_autograd[g].allclose]
+        return bad + [k for k, m in self.checks.items() if not m.allclose]
 
     @property
     def agrees(self) -> bool:
@@ -58,8 +64,12 @@ class Row:
             "median_seconds": self.median_seconds,
             "calls": self.calls,
             "forward": self.forward.to_dict(),
-            "vs_autograd": {g: self.vs_autograd[g].to_dict() for g in GRADS},
-            "vs_numerical": None if num is None else {g: num[g].to_dict() for g in GRADS},
+            "vs_autograd": {g: self.vs_autograd[g].to_dict() for g in GRADS
+                            if g in self.vs_autograd},
+            "vs_numerical": None if num is None else {g: num[g].to_dict() for g in GRADS
+                                                      if g in num},
+            "checks": {k: m.to_dict() for k, m in self.checks.items()},
+            "hints": list(self.hints),
         }
 
 
@@ -67,7 +77,7 @@ class Row:
 class Comparison:
     """The result of `compare`: one `Row` per method, autograd first."""
 
-    problem: Problem = field(repr=False, compare=False)
+    problem: Problem | LayerProblem = field(repr=False, compare=False)
     dtype: str
     tolerance: float
     numerical_tolerance: float
@@ -78,6 +88,9 @@ class Comparison:
     seed: int | None = None
     numerical_grads: tuple[Array, ...] | None = field(default=None, repr=False, compare=False)
     """The numerical dx, dgamma, dbeta (float64), or None when skipped."""
+    resolution: float | None = None
+    """The numerical gradient's own resolution (`metrics.numerical_resolution`)."""
+    layer: str = "batchnorm"
 
     @property
     def numerical(self) -> bool:
@@ -120,10 +133,16 @@ class Comparison:
         raise KeyError(f"no method {name!r}; methods: {', '.join(r.name for r in self.rows)}")
 
     def to_dict(self) -> dict[str, Any]:
-        n, d = self.problem.shape
+        shape = tuple(self.problem.x.shape)
+        problem: dict[str, Any] = ({"N": shape[0], "D": shape[1]} if len(shape) == 2
+                                   else {"shape": list(shape)})
+        problem.update(seed=self.seed, dtype=self.dtype, eps=self.problem.eps)
+        if self.layer != "batchnorm" or hasattr(self.problem, "layer"):
+            problem.update(layer=self.layer, **{k: getattr(self.problem, k) for k in
+                                                ("groups", "mode", "bessel", "momentum")
+                                                if hasattr(self.problem, k)})
         return {
-            "problem": {"N": n, "D": d, "seed": self.seed, "dtype": self.dtype,
-                        "eps": self.problem.eps},
+            "problem": problem,
             "reference": "autograd",
             "tolerance": {
                 "autograd": self.tolerance,
@@ -134,7 +153,9 @@ class Comparison:
                 "reference_error": finite(self.reference_error),
             },
             "numerical_gradient": {"computed": self.numerical, "h": NUMERICAL_STEP,
-                                   "dtype": "float64"},
+                                   "dtype": "float64",
+                                   "resolution": None if self.resolution is None
+                                   else finite(self.resolution)},
             "time": "median seconds per backward call over `calls` repeated calls",
             "agree": self.agree,
             "disagreeing": [row.name for row in self.disagreeing],

@@ -8,8 +8,6 @@ reference; the hand-written passes are timed with `median_time` directly.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,7 +15,9 @@ import numpy as np
 from autograd_bn.bn import manual
 from autograd_bn.bn.primitives import batchnorm
 from autograd_bn.bn.problem import Problem
-from autograd_bn.check.userimpl import UserImpl, run_backward, run_forward, time_backward
+from autograd_bn.check.timing import median_time
+from autograd_bn.check.usercall import Call, RawResult, check_result, run_layer
+from autograd_bn.check.userimpl import UserImpl, UserImplError, UserSpec
 from autograd_bn.engine.gradcheck import numerical_gradient
 from autograd_bn.engine.tensor import Tensor
 
@@ -35,39 +35,6 @@ DESCRIPTIONS = {
     "paper": "Ioffe & Szegedy (2015), page 4",
     "torch": "torch.autograd through torch.nn.functional.batch_norm (outside reference)",
 }
-_MIN_CALLS, _MAX_CALLS, _BUDGET = 5, 2000, 0.02
-
-
-def median_time(
-    call: Callable[[], Any],
-    repeats: int | None = None,
-    setup: Callable[[], Any] | None = None,
-    budget: float = _BUDGET,
-) -> tuple[float, int]:
-    """Median seconds per ``call()`` and the number of calls timed.
-
-    With ``repeats`` the call is timed that many times; otherwise until ``budget`` seconds
-    have passed and at least 5 calls were made (at most 2000). ``setup()`` runs before each
-    call, outside the timed region.
-    """
-    times: list[float] = []
-    start = time.perf_counter()
-    while True:
-        if setup is not None:
-            setup()
-        t0 = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - t0)
-        if repeats is not None:
-            if len(times) >= repeats:
-                break
-        elif len(times) >= _MAX_CALLS or (
-            len(times) >= _MIN_CALLS and time.perf_counter() - start >= budget
-        ):
-            break
-    return float(np.median(times)), len(times)
-
-
 def numerical(p: Problem) -> tuple[Array, Array, Array]:
     """Central-difference gradients of ``Σ out·dout``, always in float64."""
     x, gamma, beta, dout = (np.asarray(a, dtype=np.float64)
@@ -140,10 +107,31 @@ def torch_run(p: Problem, repeats: int | None) -> Result:
     return out.detach().numpy().copy(), grads, seconds, calls
 
 
-def user_run(impl: UserImpl, p: Problem, repeats: int | None) -> Result:
-    """Your layer: forward and backward checked (`autograd_bn.check.userimpl`), backward timed."""
-    out, cache = run_forward(impl, p.x, p.gamma, p.beta, p.eps)
-    grads = run_backward(impl, p.dout, cache)
-    seconds, calls = time_backward(impl, p.dout, cache,
-                                   lambda call, setup: median_time(call, repeats, setup))
-    return out, grads, seconds, calls
+def user_raw(impl: UserImpl | UserSpec, call: Call, arrays: dict[str, Array],
+             repeats: int | None, hint: str = "") -> RawResult:
+    """Run your layer: in a child process for a `UserSpec` (`autograd_bn.check.sandbox`), in
+    this one for functions. A failing forward's message ends with ``hint``."""
+    try:
+        if isinstance(impl, UserSpec):
+            from autograd_bn.check.sandbox import run_in_child
+
+            return run_in_child(impl, call, arrays, repeats)
+        return run_layer(impl, call, arrays,
+                         lambda fn, setup: median_time(fn, repeats, setup))
+    except UserImplError as exc:
+        if hint and str(exc).startswith("forward"):
+            raise UserImplError(f"{exc}{hint}") from None
+        raise
+
+
+def user_run(impl: UserImpl | UserSpec, p: Problem, repeats: int | None,
+             hint: str = "") -> tuple[Result, list[str]]:
+    """Your batch-norm layer: forward and backward checked, backward timed; and notes (a
+    gradient graded after dropping size-1 axes)."""
+    arrays = {"x": p.x, "gamma": p.gamma, "beta": p.beta, "dout": p.dout}
+    raw = user_raw(impl, Call("batchnorm", p.eps), arrays, repeats, hint)
+    shapes = {"out": p.x.shape, "dx": p.x.shape, "dgamma": p.gamma.shape,
+              "dbeta": p.beta.shape}
+    out, grads, _, notes = check_result(raw, shapes, (0,), hint)
+    assert grads is not None
+    return (out, grads, raw.seconds, raw.calls), notes

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd_bn.bn import layers, norms
+from autograd_bn.bn.layers import LayerProblem
 from autograd_bn.bn.manual import backward_staged_intermediates, batchnorm_forward
 from autograd_bn.bn.primitives import batchnorm
 from autograd_bn.bn.problem import Problem
@@ -70,7 +72,7 @@ class Trace:
     ``problem`` is the BN problem traced, or None for any other graph (`trace_graph`).
     """
 
-    problem: Problem | None
+    problem: Problem | LayerProblem | None
     steps: tuple[Step, ...]
     tolerance: float
     seed_places: dict[str, tuple[Place, ...]] = field(default_factory=lambda: dict(SEED_PLACES))
@@ -123,11 +125,14 @@ class Trace:
 
     def to_dict(self) -> dict[str, Any]:
         summary = self.seed_summary()
-        problem = None
+        problem: dict[str, Any] | None = None
         if self.problem is not None:
-            n, d = self.problem.shape
-            problem = {"N": n, "D": d, "seed": self.problem.seed, "dtype": self.dtype,
-                       "eps": self.problem.eps}
+            shape = tuple(self.problem.x.shape)
+            problem = ({"N": shape[0], "D": shape[1]} if len(shape) == 2
+                       else {"shape": list(shape)})
+            problem.update(seed=self.problem.seed, dtype=self.dtype, eps=self.problem.eps)
+            if isinstance(self.problem, LayerProblem):
+                problem.update(layer=self.problem.layer, groups=self.problem.groups)
         return {
             "problem": problem,
             "all_match": self.all_match,
@@ -156,12 +161,31 @@ def trace_batchnorm(problem: Problem) -> Trace:
     out = batchnorm(x, gamma, beta, eps)
     _, cache = batchnorm_forward(x, gamma, beta, eps)
     reference = {"dout": np.asarray(dout), **backward_staged_intermediates(dout, cache)}
-    tolerance = TOLERANCES.get(str(np.asarray(x).dtype), TOLERANCES["float32"])
+    return _trace(problem, out, reference, SEED_PLACES)
+
+
+def trace_layer(problem: LayerProblem) -> Trace:
+    """`trace_batchnorm` for a layer of the family (training mode, without Bessel's
+    correction): its graph beside `autograd_bn.bn.norms.backward_staged_intermediates`."""
+    if problem.mode != "train" or problem.bessel:
+        raise ValueError("trace follows the seed's staged pass, which exists in training mode "
+                         "without Bessel's correction: drop --mode test and --bessel")
+    out, _ = layers.build_graph(problem)
+    _, cache = layers.manual_forward(problem)
+    dout = problem.view(problem.dout)
+    reference = {"dout": dout, **norms.backward_staged_intermediates(dout, cache)}
+    return _trace(problem, out, reference, SEED_PLACES)
+
+
+def _trace(problem: Problem | LayerProblem, out: Tensor, reference: dict[str, np.ndarray],
+           places: dict[str, tuple[Place, ...]]) -> Trace:
+    dout = reference["dout"]
+    tolerance = TOLERANCES.get(str(np.asarray(problem.x).dtype), TOLERANCES["float32"])
 
     node_names: dict[str, str] = {}
     edge_names: dict[tuple[str, str], str] = {}
-    for name, places in SEED_PLACES.items():
-        for place in places:
+    for name, where in places.items():
+        for place in where:
             if isinstance(place, str):
                 node_names[place] = name
             else:

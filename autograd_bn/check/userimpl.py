@@ -42,6 +42,19 @@ class UserImpl:
     description: str = "your forward and backward"
 
 
+@dataclass(frozen=True)
+class UserSpec:
+    """Your layer named by ``FILE.py:NAME`` (or ``package.module:NAME``) specs, to be loaded and
+    run in a child process (`autograd_bn.check.sandbox`) with a time limit in seconds: nothing
+    it does can reach the tool's process."""
+
+    forward: str
+    backward: str
+    name: str = "yours"
+    description: str = "your forward and backward"
+    timeout: float = 60.0
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -165,17 +178,26 @@ def load_user_impl(forward: str, backward: str, name: str = "yours") -> UserImpl
     )
 
 
-def _describe(fn: Callable[..., Any]) -> str:
+def describe(fn: Callable[..., Any]) -> str:
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 
 
-def _check_array(value: Any, shape: tuple[int, ...], what: str) -> Array:
+def _squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(n for n in shape if n != 1)
+
+
+def _check_array(value: Any, shape: tuple[int, ...], what: str,
+                 notes: list[str] | None = None) -> Array:
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
         raise UserImplError(f"{what} is not an array: {_one_line(exc)}") from None
     if arr.dtype.kind not in "biuf":
         raise UserImplError(f"{what} must hold real numbers, got dtype {arr.dtype}")
+    if arr.shape != shape and notes is not None and _squeezed(arr.shape) == _squeezed(shape):
+        notes.append(f"{what} has shape {arr.shape}: graded as {shape}, the same values once "
+                     "size-1 axes are dropped (keepdims=True)")
+        arr = arr.reshape(shape)
     if arr.shape != shape:
         raise UserImplError(f"{what} has shape {arr.shape}, expected {shape}")
     if not np.all(np.isfinite(arr)):
@@ -185,7 +207,7 @@ def _check_array(value: Any, shape: tuple[int, ...], what: str) -> Array:
 
 
 @contextmanager
-def _guarded(message: str, quiet: bool = False) -> Iterator[None]:
+def guarded(message: str, quiet: bool = False) -> Iterator[None]:
     """Run the user's code: anything it raises, even `SystemExit` (``sys.exit()``) or another
     `BaseException`, becomes a one-line `UserImplError` "<message> <exception>"; only Ctrl-C
     (`KeyboardInterrupt`) still interrupts. What it prints goes to stderr, or nowhere when
@@ -203,9 +225,9 @@ def run_forward(
     impl: UserImpl, x: Array, gamma: Array, beta: Array, eps: float
 ) -> tuple[Array, Any]:
     """Call the user's forward on copies of the inputs; returns ``(out, cache)``, checked."""
-    who = f"forward {_describe(impl.forward)}"
+    who = f"forward {describe(impl.forward)}"
     bn_param = {"mode": "train", "eps": eps}
-    with _guarded(f"{who} raised"):
+    with guarded(f"{who} raised"):
         result = impl.forward(x.copy(), gamma.copy(), beta.copy(), bn_param)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         got = (f"{len(result)} values" if isinstance(result, (tuple, list))
@@ -217,8 +239,8 @@ def run_forward(
 
 def run_backward(impl: UserImpl, dout: Array, cache: Any) -> tuple[Array, Array, Array]:
     """Call the user's backward on a copy of ``dout``; returns ``(dx, dgamma, dbeta)``, checked."""
-    who = f"backward {_describe(impl.backward)}"
-    with _guarded(f"{who} raised"):
+    who = f"backward {describe(impl.backward)}"
+    with guarded(f"{who} raised"):
         result = impl.backward(dout.copy(), cache)
     return check_grads(result, dout.shape, who)
 
@@ -237,7 +259,7 @@ def time_backward(
     def setup() -> None:
         fresh[:] = [dout.copy()]  # outside the timed region; the last copy only is kept
 
-    with _guarded("backward raised on a repeated call:", quiet=True):
+    with guarded("backward raised on a repeated call:", quiet=True):
         return timer(lambda: impl.backward(fresh[0], cache), setup)
 
 

@@ -65,9 +65,11 @@ def comparison_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.forward is None and args.name != "yours":
         raise ValueError("--name names your layer's row: it needs --forward and --backward")
     user = None
-    if args.forward is not None:
-        from autograd_bn.check.userimpl import load_user_impl
+    if args.forward is not None:  # loaded and run in a child process, within --timeout
+        from autograd_bn.check.userimpl import UserSpec
 
-        user = load_user_impl(args.forward, args.backward, args.name.strip())
+        user = UserSpec(args.forward, args.backward, args.name.strip(),
+                        f"your layer: {args.forward} and {args.backward}",
+                        getattr(args, "timeout", 60.0))
     return {"user": user, "with_torch": args.torch, "numerical": args.numerical,
             "repeats": args.repeats}

@@ -15,6 +15,7 @@ from autograd_bn.cli.common import (
     comparison_options,
     problem_from_args,
 )
+from autograd_bn.cli.layers import add_layer_args, chosen_layer, layer_problem, shape_hint
 from autograd_bn.text.table import format_table
 
 EPILOG = """\
@@ -22,6 +23,9 @@ check your own layer (cs231n signatures):
   forward(x, gamma, beta, bn_param) -> (out, cache), bn_param = {"mode": "train", "eps": eps}
   backward(dout, cache) -> (dx, dgamma, dbeta)
   autograd-bn compare --forward layers.py:batchnorm_forward --backward layers.py:batchnorm_backward
+other layers: --layer layernorm|spatial_batchnorm|spatial_groupnorm (-G), --mode test, --bessel;
+functions named layernorm_*, spatial_batchnorm_*, spatial_groupnorm_* choose their layer.
+Your layer runs in a child process, stopped after --timeout seconds.
 FILE.py paths are relative to the current directory; package.module:NAME imports a module.
 exit status: 0 all agree with autograd; 1 one disagrees, or autograd disagrees with the
 numerical gradient (SUSPECT); 2 usage error or broken implementation.
@@ -44,15 +48,33 @@ def register(subparsers: Any) -> None:
     out.add_argument("--explain", action="store_true",
                      help="explain, with this run's numbers, why keeping dL_mu2 changes dx")
     add_comparison_args(parser)
+    add_layer_args(parser)
     parser.set_defaults(run=run_compare)
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from autograd_bn.check.compare import compare, dumps
+    import dataclasses
 
-    problem = problem_from_args(args)
+    from autograd_bn.check.compare import compare, dumps
+    from autograd_bn.check.family import compare_layer
+
+    layer_prob, note = layer_problem(args)
+    problem = problem_from_args(args) if layer_prob is None else layer_prob
     options = comparison_options(args)
-    comparison = compare(problem, **options)
+    hint = shape_hint(chosen_layer(args)[0], problem) if options["user"] is not None else ""
+    if layer_prob is None:
+        comparison = compare(problem, **options, hint=hint)  # type: ignore[arg-type]
+    else:
+        if args.explain:
+            raise ValueError("--explain answers batch norm's dL_mu2 question: it needs "
+                             "--layer batchnorm in training mode without --bessel")
+        if args.torch:
+            raise ValueError("--torch compares batch norm in training mode only")
+        comparison = compare_layer(layer_prob, user=options["user"],
+                                   numerical_grad=options["numerical"],
+                                   repeats=options["repeats"], hint=hint)
+    if note is not None:
+        comparison = dataclasses.replace(comparison, notes=(note, *comparison.notes))
     report = None
     if args.explain:
         from autograd_bn.check.explain import explain_report

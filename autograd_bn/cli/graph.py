@@ -8,6 +8,7 @@ import math
 import viz
 from autograd_bn.bn.primitives import batchnorm
 from autograd_bn.cli.common import add_problem_args, problem_from_args
+from autograd_bn.cli.layers import add_layer_args, layer_problem
 from viz.graph import RANKDIRS
 from viz.output import TIMEOUT
 
@@ -47,17 +48,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--timeout", type=float, default=TIMEOUT, metavar="SECONDS",
                         help=f"stop Graphviz after this long; default {TIMEOUT:g}")
     add_problem_args(parser)
+    add_layer_args(parser, user=False)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.timeout) and args.timeout > 0):
         raise ValueError(f"--timeout must be a number of seconds > 0, got {args.timeout:g}")
-    problem = problem_from_args(args)
-    as_block = {"name": "batchnorm"} if args.collapse else {}
-    out = batchnorm(problem.x, problem.gamma, problem.beta, problem.eps, **as_block)
+    layer, _ = layer_problem(args)
+    if layer is None:
+        problem = problem_from_args(args)
+        as_block = {"name": "batchnorm"} if args.collapse else {}
+        out = batchnorm(problem.x, problem.gamma, problem.beta, problem.eps, **as_block)
+        dout = problem.dout
+    else:
+        from autograd_bn.bn.layers import build_graph
+
+        if args.collapse:
+            raise ValueError("--collapse draws batch norm as one block: it needs --layer "
+                             "batchnorm in training mode")
+        out, _ = build_graph(layer)
+        dout = layer.view(layer.dout)
     if args.values:
-        out.backward(problem.dout)
+        out.backward(dout)
     path = args.output or f"{DEFAULT_NAME}.{args.format or 'svg'}"
     written = viz.render(out, path, format=args.format, backward=args.backward,
                          values=args.values, rankdir=args.rankdir, timeout=args.timeout,

@@ -15,6 +15,7 @@ from autograd_bn.cli.common import (
     comparison_options,
     problem_from_args,
 )
+from autograd_bn.cli.layers import add_layer_args, layer_problem
 from autograd_bn.text.report import build_report
 from viz.files import atomic_write, check_writable
 
@@ -37,10 +38,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help=f"file to write; default {DEFAULT_PATH}")
     add_problem_args(parser)
     add_comparison_args(parser)
+    add_layer_args(parser)
     parser.set_defaults(run=run_report)
 
 
 def run_report(args: argparse.Namespace) -> int:
+    layer, _ = layer_problem(args)
+    if layer is not None:
+        raise ValueError(f"the report covers batch norm in training mode; for {layer.layer}"
+                         f"{' in test mode' if layer.mode == 'test' else ''}"
+                         f"{' with --bessel' if layer.bessel else ''} use compare, trace and "
+                         "graph, which take the same --layer flags")
     problem = problem_from_args(args)
     options = comparison_options(args)
     check_writable(args.output)  # before the work, not after it

@@ -6,6 +6,7 @@ import argparse
 
 from autograd_bn.check.trace import trace_batchnorm
 from autograd_bn.cli.common import add_problem_args, problem_from_args
+from autograd_bn.cli.layers import add_layer_args, layer_problem
 from autograd_bn.text.trace import format_trace
 
 
@@ -22,10 +23,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print the trace as JSON (every value and gradient in full)")
     add_problem_args(parser)
+    add_layer_args(parser, user=False)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    trace = trace_batchnorm(problem_from_args(args))
+    from autograd_bn.check.trace import trace_layer
+
+    layer, _ = layer_problem(args)
+    trace = trace_batchnorm(problem_from_args(args)) if layer is None else trace_layer(layer)
     print(trace.to_json() if args.json else format_trace(trace))
     return 0 if trace.all_match else 1

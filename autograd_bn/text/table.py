@@ -31,7 +31,8 @@ def format_table(c: Comparison) -> str:
     Every line but the RESULT line fits in 100 columns (your row's name has at most 20
     characters; long descriptions are wrapped); the RESULT line stays one line to grep for.
     """
-    n, d = c.problem.shape
+    shape = tuple(c.problem.x.shape)
+    n, d = shape[0], shape[-1]
     w = max(12, max(len(r.name) for r in c.rows) + 1)  # names have at most 20 characters
 
     def line(name: str, first: list[str], second: list[str], *rest: str) -> str:
@@ -39,17 +40,31 @@ def format_table(c: Comparison) -> str:
         return f"{name:<{w}}{cells}  {'  '.join(rest)}".rstrip()
 
     def header(first: str, second: str, third: str) -> str:
-        return f"{'':<{w}}{first:<29}{second:<29}{third}"
+        return f"{'':<{w}}{first:<29}{second:<29}{third}".rstrip()
 
-    lines = [*_fit(f"BN backward passes against the engine's autograd: "
-                   f"{problem_text(n, d, c.seed, c.dtype)}, eps={c.problem.eps:g}"), ""]
+    describe = getattr(c.problem, "describe", None)
+    what = (f"{describe()}, eps={c.problem.eps:g}" if describe is not None
+            else f"{problem_text(n, d, c.seed, c.dtype)}, eps={c.problem.eps:g}")
+    title = "BN backward passes" if describe is None else "Backward passes"
+    lines = [*_fit(f"{title} against the engine's autograd: {what}"), ""]
+
+    def cells(metrics: dict[str, Metrics] | None, key: str) -> list[str]:
+        if metrics is None:
+            return ["-"] * 3
+        return [("n/r" if not metrics[g].resolvable else format_number(getattr(metrics[g], key)))
+                if g in metrics else "-" for g in GRADS]
+
     lines += [header("relative error vs autograd", "relative error vs numerical", "median time"),
               line("method", list(GRADS), list(GRADS), "per call")]
     for r in c.rows:
-        num = r.vs_numerical
-        errs = [format_number(r.vs_autograd[g].rel_error) for g in GRADS]
-        nums = ["-"] * 3 if num is None else [format_number(num[g].rel_error) for g in GRADS]
-        lines.append(line(r.name, errs, nums, f"{format_seconds(r.median_seconds):>9}"))
+        lines.append(line(r.name, cells(r.vs_autograd, "rel_error"),
+                          cells(r.vs_numerical, "rel_error"),
+                          f"{format_seconds(r.median_seconds):>9}"))
+    lines += ["", header("norm-wise error vs autograd", "norm-wise error vs numerical", ""),
+              line("method", list(GRADS), list(GRADS))]
+    for r in c.rows:
+        lines.append(line(r.name, cells(r.vs_autograd, "norm_error"),
+                          cells(r.vs_numerical, "norm_error")))
     lines += ["", header("max |diff| vs autograd", "agreement with autograd", "out"),
               line("method", list(GRADS), list(GRADS), "max |diff|  verdict")]
     for r in c.rows:
@@ -57,9 +72,16 @@ def format_table(c: Comparison) -> str:
             verdict = "reference" if r.agrees else "SUSPECT"
         else:
             verdict = "agrees" if r.agrees else "DISAGREES"
-        lines.append(line(r.name, [format_number(r.vs_autograd[g].max_abs_diff) for g in GRADS],
-                          [_agreement(r.vs_autograd[g]) for g in GRADS],
+        lines.append(line(r.name, cells(r.vs_autograd, "max_abs_diff"),
+                          [_agreement(r.vs_autograd[g]) if g in r.vs_autograd else "-"
+                           for g in GRADS],
                           f"{format_number(r.forward.max_abs_diff):<10}", verdict))
+    for r in c.rows:
+        for key, m in r.checks.items():
+            lines.append(f"{r.name}: {key} max |diff| {format_number(m.max_abs_diff)}, "
+                         f"{_agreement(m)}")
+        for hint in r.hints:
+            lines += _fit(f"{r.name}: why: {hint}")
     lines.append("")
     for r in c.rows:
         text = textwrap.wrap(r.description, WIDTH - 2 - w) or [""]
@@ -67,11 +89,15 @@ def format_table(c: Comparison) -> str:
     lines += [
         "",
         "relative error: cs231n's max |a - b| / max(1e-8, |a| + |b|), elementwise.",
+        "norm-wise error: ||a - ref|| / ||ref|| over the whole array (ref: autograd or numerical).",
         f"exact: bitwise equal. close: |a - ref| <= tol*|ref| + tol*scale with tol = "
         f"{c.tolerance:.1e} ({c.dtype})",
         "  and scale = the size of the terms each gradient sums (see autograd_bn.check.metrics).",
         "numerical: central differences, h = 1e-5, always computed in float64"
         + ("." if c.numerical else " (skipped in this run)."),
+        *([] if c.resolution is None else [
+            f"  its resolution here: {c.resolution:.1e} (eps*sum|out*dout|/h): differences "
+            "below it are not judged;", "  n/r: not resolvable (the gradient is below it)."]),
         f"verdict: each method against autograd; autograd against the numerical gradient, "
         f"tol = {c.numerical_tolerance:.1e}.",
         "time: median of repeated calls of the backward pass alone (autograd: backward() on a "

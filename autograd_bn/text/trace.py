@@ -63,17 +63,24 @@ def _row(*cells: str, shape_width: int = 7) -> str:
 
 
 def format_trace(trace: Trace) -> str:
-    """The trace of BN (`trace_batchnorm`) as aligned text, within 100 columns."""
+    """The trace of BN (`trace_batchnorm`) or of a layer of its family (`trace_layer`) as
+    aligned text, within 100 columns."""
     if trace.problem is None:
-        raise ValueError("format_trace needs a trace of BN (trace_batchnorm)")
-    n, d = trace.problem.shape
+        raise ValueError("format_trace needs a trace of BN or of its family (trace_batchnorm, "
+                         "trace_layer)")
+    describe = getattr(trace.problem, "describe", None)
+    if describe is not None:
+        what, title = describe(), "Backward pass"
+    else:
+        n, d = trace.problem.shape
+        what, title = problem_text(n, d, trace.problem.seed, trace.dtype), "BN backward pass"
     shapes = [shape_text(s.grad.shape) for s in trace.steps] + [
         shape_text(e.contribution.shape) for s in trace.steps for e in s.edges
         if e.contribution is not None]
     row = functools.partial(_row, shape_width=max(7, *(len(s) for s in shapes)))
     lines = [
-        "BN backward pass, node by node in the order the engine runs it",
-        f"{problem_text(n, d, trace.problem.seed, trace.dtype)}, eps {trace.problem.eps:g}; "
+        f"{title}, node by node in the order the engine runs it",
+        f"{what}, eps {trace.problem.eps:g}; "
         "dout = dL/d(12), a random upstream gradient",
         "Node lines: the gradient dL/d(node) arriving there. → lines: what the node sends to one",
         "input, its gradient × the local derivative (Σ: summed over broadcast axes; spread: copied",

@@ -209,11 +209,15 @@ def test_json_is_valid_with_stable_keys(cs231n) -> None:
     assert [m["name"] for m in data["methods"]] == ["autograd", *METHODS]
     row = data["methods"][1]
     assert list(row) == ["name", "kind", "description", "agrees", "disagreements",
-                         "median_seconds", "calls", "forward", "vs_autograd", "vs_numerical"]
+                         "median_seconds", "calls", "forward", "vs_autograd", "vs_numerical",
+                         "checks", "hints"]
     assert list(row["vs_autograd"]) == list(GRADS)
-    assert list(row["vs_autograd"]["dx"]) == ["max_abs_diff", "rel_error", "exact", "allclose"]
+    assert list(row["vs_autograd"]["dx"]) == ["max_abs_diff", "rel_error", "norm_error", "exact",
+                                              "allclose", "resolvable"]
     assert row["vs_autograd"]["dx"]["rel_error"] == cs231n.rows[1].vs_autograd["dx"].rel_error
+    resolution = data["numerical_gradient"].pop("resolution")
     assert data["numerical_gradient"] == {"computed": True, "h": 1e-5, "dtype": "float64"}
+    assert 1e-12 < resolution < 1e-8  # ε·Σ|out·dout|/h
     assert cs231n.to_json() == cs231n.to_json()
 
 
@@ -229,7 +233,7 @@ def test_table_is_aligned_and_fits_100_columns(cs231n) -> None:
     assert max(len(line) for line in lines) <= 100
     assert lines[-1] == f"RESULT: all {len(METHODS)} methods agree with autograd."
     rows = [line for line in lines if line.split()[:1] == ["staged"]]
-    assert len(rows) == 3  # two tables and the legend
+    assert len(rows) == 4  # three tables (relative, norm-wise, agreement) and the legend
     header = next(line for line in lines if line.startswith("method"))
     assert rows[0].index("1.7e-09") == header.index("dx", header.index("dbeta"))
     assert "float64" in text and "N=4, D=5, seed 231" in text
