@@ -12,6 +12,7 @@ import importlib
 import os
 import select
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -49,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return int(args.run(args) or 0)
+        with warnings.catch_warnings():
+            _errors_not_warnings()
+            return int(args.run(args) or 0)
     except BrokenPipeError as exc:
         if not _stdout_closed():
             return _fail(exc)
@@ -63,6 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("AUTOGRAD_BN_DEBUG"):
             raise
         return _fail(exc)
+
+
+def _errors_not_warnings() -> None:
+    """A hand-written pass that overflowed (`BNOverflowWarning`) is an error here: exit 2."""
+    from autograd_bn.bn.overflow import BNOverflowWarning
+
+    warnings.simplefilter("error", BNOverflowWarning)
 
 
 def _fail(exc: BaseException) -> int:
