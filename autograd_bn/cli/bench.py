@@ -26,6 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.json is not None:  # before a minute of measuring, not after it
+        from autograd_bn.cli.common import STDOUT, output_path
+        from viz.files import check_writable
+
+        if output_path(args.json, "results.json", (".json",), flag="--json") == STDOUT:
+            raise ValueError("--json needs a file: bench prints its table on standard output")
+        check_writable(args.json)
     if not SCRIPT.is_file():
         raise FileNotFoundError(
             f"the benchmark script is not here ({SCRIPT}): it ships with the source tree; "

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 from autograd_bn.bn.problem import DTYPES, MAX_SEED, Problem, make_problem
@@ -71,3 +74,80 @@ def comparison_options(args: argparse.Namespace) -> dict[str, Any]:
         user = load_user_impl(args.forward, args.backward, args.name.strip())
     return {"user": user, "with_torch": args.torch, "numerical": args.numerical,
             "repeats": args.repeats}
+
+
+# ---- output files: -o, --force, and '-' for standard output -------------------------------
+
+STDOUT = "-"
+"""``-o -``: write to standard output (text formats only: DOT, HTML, JSON)."""
+
+
+def add_force_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--force``: replace a write-protected output file."""
+    parser.add_argument("--force", action="store_true",
+                        help="replace the output file even if it is write-protected")
+
+
+def output_path(value: str | None, default: str, extensions: tuple[str, ...], *,
+                any_extension: bool = False, flag: str = "-o") -> str:
+    """The path ``-o`` asks for (``default`` when not given), after checking its name.
+
+    Raises `ValueError` for an empty value (``-o ''`` used to write the default name quietly),
+    a name with no stem (``.html``) and, unless ``any_extension`` (another flag sets the
+    format), an extension other than ``extensions`` (``report -o x.pdf`` used to write HTML
+    into x.pdf). ``-`` (standard output) is returned as it is; so is a folder (refused, as a
+    folder, when written).
+    """
+    if value is None:
+        return default
+    if value == "":
+        raise ValueError(f"{flag} is empty: give a file name (default {default}) or - for "
+                         "standard output")
+    if value == STDOUT or Path(value).is_dir():
+        return value
+    name = Path(value).name
+    suffix = Path(value).suffix.lower()
+    if not suffix and name.startswith(".") and name.lower() in extensions:
+        raise ValueError(f"{flag} {value}: {name!r} is a name with no stem, only an extension; "
+                         f"name the file, e.g. {Path(default).stem}{name}")
+    if suffix not in extensions and not any_extension:
+        shown = f"the extension {suffix!r}" if suffix else "no extension"
+        raise ValueError(f"{flag} {value} has {shown}, but this command writes "
+                         f"{extensions[0][1:].upper()}: name it *{' or *'.join(extensions)}")
+    return value
+
+
+def write_stdout(text: str) -> None:
+    """``text`` on standard output, flushed now, so that a failure is seen here (exit 2)."""
+    try:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        _drop_stdout()
+        raise OSError(exc.errno, f"writing to standard output failed: "
+                      f"{exc.strerror or exc}") from exc
+
+
+def _drop_stdout() -> None:
+    """Send what is left in standard output's buffer nowhere: Python would try to flush it
+    again at exit, and print a second error."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def print_written(path: str | os.PathLike[str]) -> None:
+    """Print the path just written. If standard output fails (``> /dev/full``), the error says
+    the file was written and kept: a failure after writing removes nothing of the user's."""
+    try:
+        print(path)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # (the reader stopped reading: the command line ends quietly)
+    except OSError as exc:
+        _drop_stdout()
+        raise OSError(exc.errno, f"{path} was written (and is kept), but printing its path "
+                      f"failed: standard output: {exc.strerror or exc}") from exc
