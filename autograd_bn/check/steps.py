@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_bn.check.jsondata import finite, jsonable
+from autograd_bn.check.jsondata import finite, jsonable, summary
 from autograd_bn.engine import naming
 
 Place = str | tuple[str, str]
@@ -66,7 +66,8 @@ class Edge:
             return "(a constant: nothing is sent)"
         return naming.edge_text(self.local_derivative, self.summed_axes, self.spread)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, full: bool = True) -> dict[str, Any]:
+        arrays = jsonable if full else _summary_or_none
         return {
             "to": self.parent,
             "to_label": self.parent_label,
@@ -75,7 +76,7 @@ class Edge:
             "spread": self.spread,
             "requires_grad": self.contribution is not None,
             "shape": None if self.contribution is None else list(self.contribution.shape),
-            "contribution": jsonable(self.contribution),
+            "contribution": arrays(self.contribution),
             "seed": None if self.seed is None else self.seed.to_dict(),
         }
 
@@ -99,7 +100,9 @@ class Step:
     def number(self) -> int | None:
         return seed_number(self.key)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, full: bool = True) -> dict[str, Any]:
+        """As data; ``full=False``: each array as its first values and statistics."""
+        arrays = jsonable if full else summary
         return {
             "step": self.index,
             "node": self.key,
@@ -107,10 +110,14 @@ class Step:
             "label": self.label,
             "op": self.op,
             "shape": list(self.grad.shape),
-            "value": jsonable(self.value),
-            "grad": jsonable(self.grad),
+            "value": arrays(self.value),
+            "grad": arrays(self.grad),
             "seed": None if self.seed is None else self.seed.to_dict(),
             "received_from": list(self.received_from),
             "sum_max_abs_diff": None if self.sum_diff is None else finite(self.sum_diff),
-            "edges": [edge.to_dict() for edge in self.edges],
+            "edges": [edge.to_dict(full) for edge in self.edges],
         }
+
+
+def _summary_or_none(array: np.ndarray | None) -> Any:
+    return None if array is None else summary(array)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd_bn.bn.problem import DTYPES, MAX_SEED, Problem, make_problem
+from autograd_bn.cli.memory import add_memory_arg
 
 
 def add_problem_args(parser: argparse.ArgumentParser) -> None:
@@ -20,10 +21,12 @@ def add_problem_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--eps", type=float, default=1e-5, help="BN's epsilon; default 1e-5")
     group.add_argument("--dtype", choices=DTYPES, default="float64",
                        help="floating-point type; default float64")
+    add_memory_arg(group)  # type: ignore[arg-type]  # (a group takes arguments alike)
 
 
-def problem_from_args(args: argparse.Namespace) -> Problem:
-    """The `Problem` the flags describe; bad values raise `ValueError` naming the flag."""
+def problem_from_args(args: argparse.Namespace, *, with_dout: bool = True) -> Problem:
+    """The `Problem` the flags describe; bad values raise `ValueError` naming the flag.
+    (``with_dout=False``: no dout is drawn, for a forward pass alone.)"""
     if args.N < 1:
         raise ValueError(f"-N must be at least 1 (BN needs a non-empty batch), got {args.N}")
     if args.D < 1:
@@ -32,7 +35,7 @@ def problem_from_args(args: argparse.Namespace) -> Problem:
         raise ValueError(f"--seed must be from 0 to 2**32 - 1 = {MAX_SEED}, got {args.seed}")
     if not args.eps > 0 or args.eps == float("inf"):
         raise ValueError(f"--eps must be a finite number > 0, got {args.eps}")
-    return make_problem(args.N, args.D, args.seed, args.dtype, args.eps)
+    return make_problem(args.N, args.D, args.seed, args.dtype, args.eps, with_dout=with_dout)
 
 
 def add_comparison_args(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +53,11 @@ def add_comparison_args(parser: argparse.ArgumentParser) -> None:
                      help="compute the numerical gradient; default: when N·D <= 2500")
     run.add_argument("--torch", action=argparse.BooleanOptionalAction, default=None,
                      help="add a torch.autograd row; default: when torch is installed")
+
+
+def numerical_wanted(args: argparse.Namespace) -> bool:
+    """Whether the comparison computes the numerical gradient (its default: N·D <= 2500)."""
+    return bool(args.numerical) or (args.numerical is None and args.N * args.D <= 2500)
 
 
 def comparison_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -13,8 +13,10 @@ from autograd_bn.cli.common import (
     add_comparison_args,
     add_problem_args,
     comparison_options,
+    numerical_wanted,
     problem_from_args,
 )
+from autograd_bn.cli.memory import check_args
 from autograd_bn.text.table import format_table
 
 EPILOG = """\
@@ -50,6 +52,7 @@ def register(subparsers: Any) -> None:
 def run_compare(args: argparse.Namespace) -> int:
     from autograd_bn.check.compare import compare, dumps
 
+    check_args(args, "compare", numerical_wanted(args))
     problem = problem_from_args(args)
     options = comparison_options(args)
     comparison = compare(problem, **options)

@@ -17,6 +17,7 @@ from autograd_bn.cli.common import (
     problem_from_args,
     write_stdout,
 )
+from autograd_bn.cli.memory import check_args
 from viz.files import check_writable
 from viz.graph import RANKDIRS
 from viz.output import TIMEOUT
@@ -76,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
     if path != STDOUT:  # before any work: a bad name, folder or file fails at once
         viz.output.output_format(Path(path), args.format)
         check_writable(path, force=args.force)
-    problem = problem_from_args(args)
+    check_args(args, "graph --values" if args.values else "graph")
+    # It draws shapes, not values, unless --values: then no dout and no backward pass
+    problem = problem_from_args(args, with_dout=args.values)
     as_block = {"name": "batchnorm"} if args.collapse else {}
     out = batchnorm(problem.x, problem.gamma, problem.beta, problem.eps, **as_block)
     if args.values:

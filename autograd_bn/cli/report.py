@@ -15,11 +15,13 @@ from autograd_bn.cli.common import (
     add_force_arg,
     add_problem_args,
     comparison_options,
+    numerical_wanted,
     output_path,
     print_written,
     problem_from_args,
     write_stdout,
 )
+from autograd_bn.cli.memory import check_args
 from autograd_bn.text.report import build_report
 from viz.files import atomic_write, check_writable
 
@@ -49,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     path = output_path(args.output, DEFAULT_PATH, (".html", ".htm"))
+    check_args(args, "report", numerical_wanted(args))
     problem = problem_from_args(args)
     options = comparison_options(args)
     if path != STDOUT:
