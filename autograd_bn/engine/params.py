@@ -42,6 +42,13 @@ def power(p: Any) -> dict[str, float]:
     return {"p": float(p)}
 
 
+def no_more_positional(method: str, extra: tuple[Any, ...]) -> None:
+    """Refuse a third positional argument of ``t.sum(0, True, 5)`` with a clear message."""
+    if extra:
+        raise TypeError(f"{method}() takes at most 2 positional arguments (axis, keepdims), "
+                        f"got {2 + len(extra)}: pass anything else by name")
+
+
 def reduction(shape: tuple[int, ...], axis: Any, keepdims: Any, *, averaging: bool,
               dtype: Any = None, out: Any = None) -> dict[str, Any]:
     """The parameters of ``x.sum(axis, keepdims)`` or ``x.mean(...)`` (``averaging``): the axes

@@ -103,12 +103,14 @@ class Tensor:
         return make(ops.reciprocal, (self,))
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False,
-            **numpy_args: Any) -> Tensor:
+            *extra: Any, **numpy_args: Any) -> Tensor:
+        params.no_more_positional("sum", extra)
         layout = params.reduction(self.shape, axis, keepdims, averaging=False, **numpy_args)
         return make(ops.sum, (self,), layout)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False,
-             **numpy_args: Any) -> Tensor:
+             *extra: Any, **numpy_args: Any) -> Tensor:
+        params.no_more_positional("mean", extra)
         layout = params.reduction(self.shape, axis, keepdims, averaging=True, **numpy_args)
         return make(ops.mean, (self,), layout)
 
