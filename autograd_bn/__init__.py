@@ -12,18 +12,52 @@ The package reads as the pipeline, one stage per folder:
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from autograd_bn.bn import manual, problem
-from autograd_bn.bn.primitives import batchnorm
-from autograd_bn.bn.problem import make_problem
-from autograd_bn.check import compare
-from autograd_bn.engine.blocks import block
-from autograd_bn.engine.functions import cross_entropy, log_softmax, softmax
-from autograd_bn.engine.gradcheck import gradcheck, numerical_gradient, rel_error
-from autograd_bn.engine.tensor import Tensor
+if TYPE_CHECKING:  # (imported when first used: `autograd-bn` starts without numpy, so that
+    # Ctrl-C in its first tenth of a second is one line, not a traceback from inside numpy)
+    from autograd_bn.bn import manual, problem
+    from autograd_bn.bn.primitives import batchnorm
+    from autograd_bn.bn.problem import make_problem
+    from autograd_bn.check import compare
+    from autograd_bn.engine.blocks import block
+    from autograd_bn.engine.functions import cross_entropy, log_softmax, softmax
+    from autograd_bn.engine.gradcheck import gradcheck, numerical_gradient, rel_error
+    from autograd_bn.engine.tensor import Tensor
+
+_LAZY = {
+    "manual": ("autograd_bn.bn.manual", None), "problem": ("autograd_bn.bn.problem", None),
+    "batchnorm": ("autograd_bn.bn.primitives", "batchnorm"),
+    "make_problem": ("autograd_bn.bn.problem", "make_problem"),
+    "compare": ("autograd_bn.check.compare", None),
+    "block": ("autograd_bn.engine.blocks", "block"),
+    "cross_entropy": ("autograd_bn.engine.functions", "cross_entropy"),
+    "log_softmax": ("autograd_bn.engine.functions", "log_softmax"),
+    "softmax": ("autograd_bn.engine.functions", "softmax"),
+    "gradcheck": ("autograd_bn.engine.gradcheck", "gradcheck"),
+    "numerical_gradient": ("autograd_bn.engine.gradcheck", "numerical_gradient"),
+    "rel_error": ("autograd_bn.engine.gradcheck", "rel_error"),
+    "Tensor": ("autograd_bn.engine.tensor", "Tensor"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'autograd_bn' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    value = importlib.import_module(module)
+    if attribute is not None:
+        value = getattr(value, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __version__ = "0.1.0"
 
@@ -42,6 +76,7 @@ def report(tensor: Tensor, path: str | os.PathLike[str], grad: Any = None, *,
     from autograd_bn.text.report import write_graph_report  # (the page needs viz and text)
 
     return write_graph_report(tensor, path, grad, collapse=collapse, title=title)
+
 
 __all__ = [
     "Tensor",

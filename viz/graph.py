@@ -10,6 +10,7 @@ broadcasting is undone). The red edges are written in the forward direction with
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from html import escape
@@ -78,7 +79,7 @@ def draw(
     for group in dict.fromkeys(groups.values()):
         inner = "" if len(group.members) == 1 else "s"
         boxes.setdefault(group.path[:-1], []).append((ids[group], {
-            "label": f"<<B>{escape(group.path[-1])}</B><BR/><FONT POINT-SIZE=\"10\" "
+            "label": f"<<B>{_esc(group.path[-1])}</B><BR/><FONT POINT-SIZE=\"10\" "
                      f"COLOR=\"#4b5563\">block · {len(group.members)} node{inner}</FONT>>",
             "class": "block", **style.BLOCK}))
     _place(graph, (), boxes)
@@ -111,6 +112,7 @@ def draw(
             if isinstance(shown(parent), Collapsed):
                 title = groups[parent].path[-1]
             reference = f"{start}_for_{edge_id}"
+            title = printable(title)
             graph.node(reference, label=f"{title} ↺", id=reference, tooltip=f"{title}, used "
                        f"by {users[start]} nodes: drawn again beside each",
                        **{"class": "reference"}, **style.REFERENCE)
@@ -133,15 +135,32 @@ def _place(graph: graphviz.Digraph, path: tuple[str, ...],
                     p[:len(path)] == path})
     for child in inner:
         with graph.subgraph(name=f"cluster_{'/'.join(child)}") as box:
-            box.attr(label=child[-1], id=f"block_{'/'.join(child)}", **style.BOX)
+            box.attr(label=printable(child[-1]), id=f"block_{printable('/'.join(child))}",
+                     **style.BOX)
             _place(box, child, boxes)
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (and lone surrogates) written out as ``\\x1b``,
+    ``\\x00``…: a label may hold anything, but Graphviz fails on these ("syntax error"), and
+    they would not show anyway."""
+    if text.isprintable():
+        return text
+    return "".join(
+        (f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}")
+        if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
+
+
+def _esc(text: str) -> str:
+    """``text`` for an HTML-like Graphviz label: control characters shown, markup escaped."""
+    return escape(printable(text))
 
 
 def _node_label(node: Tensor, names: dict[Tensor, str], values: bool) -> str:
     title = node.label if node.label else names[node]
-    rows = [f"<B>{escape(title)}</B>",
-            f'<FONT POINT-SIZE="10" COLOR="#4b5563">{escape(op_text(node))} · '
-            f"{escape(str(node.shape))}</FONT>"]
+    rows = [f"<B>{_esc(title)}</B>",
+            f'<FONT POINT-SIZE="10" COLOR="#4b5563">{_esc(op_text(node))} · '
+            f"{_esc(str(node.shape))}</FONT>"]
     if values:
         rows.append(_array_cell("value", node.data))
         if node.requires_grad:
@@ -157,13 +176,13 @@ def _node_label(node: Tensor, names: dict[Tensor, str], values: bool) -> str:
 
 def _array_cell(name: str, array, color: str = "#111827") -> str:
     lines = array_lines(array)
-    body = "".join(f'{escape(line)}<BR ALIGN="LEFT"/>' for line in lines)
+    body = "".join(f'{_esc(line)}<BR ALIGN="LEFT"/>' for line in lines)
     return (f'<FONT FACE="DejaVu Sans Mono,Courier,monospace" POINT-SIZE="9" COLOR="{color}">'
-            f'{escape(name)}<BR ALIGN="LEFT"/>{body}</FONT>')
+            f'{_esc(name)}<BR ALIGN="LEFT"/>{body}</FONT>')
 
 
 def _html_lines(lines: list[str]) -> str:
-    return "<" + "<BR/>".join(escape(line) for line in lines) + ">"
+    return "<" + "<BR/>".join(_esc(line) for line in lines) + ">"
 
 
 _ARROWS = {"TB": ("↓", "↑"), "BT": ("↑", "↓"), "LR": ("→", "←"), "RL": ("←", "→")}

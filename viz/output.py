@@ -50,7 +50,8 @@ class RenderTimeoutError(RuntimeError):
 
 def render(
     tensor: Tensor, path: str | os.PathLike[str], *, format: str | None = None,
-    timeout: float | None = TIMEOUT, max_nodes: int | None = MAX_NODES, **draw_options: Any,
+    timeout: float | None = TIMEOUT, max_nodes: int | None = MAX_NODES, force: bool = False,
+    **draw_options: Any,
 ) -> Path:
     """Draw ``tensor``'s graph (see `viz.draw` for ``draw_options``) and write it to ``path``.
 
@@ -58,13 +59,16 @@ def render(
     ``dot`` gets ``timeout`` seconds (None: no limit) and, for images, at most ``max_nodes``
     nodes (None: no limit). The file is written through a temporary file and renamed, so a
     failure leaves nothing; however the render ends (an error, a timeout, Ctrl-C, SIGTERM or
-    SIGHUP) no ``dot`` is left running. Returns the path written.
+    SIGHUP) no ``dot`` is left running. A symbolic link is written through (the file it points
+    to is replaced; the link stays); a write-protected file is replaced only with ``force``.
+    Returns the path written.
 
     Raises `TypeError` for a non-Tensor, a bad path, timeout or max_nodes, `ValueError` for
     an unknown format (or one that contradicts the extension), a timeout that is not positive
     or a graph of more than ``max_nodes`` nodes, `GraphvizNotFoundError` when an image is asked
     for and ``dot`` is missing, `OSError` when the folder is missing or not writable or
-    ``path`` is a directory (all checked before anything is drawn); `RenderTimeoutError` when
+    ``path`` is a directory, a FIFO, a device or write-protected (all checked before anything
+    is drawn); `RenderTimeoutError` when
     ``dot`` runs out of time.
     """
     if not isinstance(tensor, Tensor):
@@ -77,13 +81,13 @@ def render(
     check_max_nodes(max_nodes)
     if fmt != "dot" and max_nodes is not None:  # DOT source needs no layout, so no limit
         check_node_count(tensor, max_nodes)
-    check_writable(target)  # before the drawing, which can take seconds
+    check_writable(target, force=force)  # before the drawing, which can take seconds
     graph = draw(tensor, **draw_options)
     if fmt == "png":
         graph.attr(dpi=str(PNG_DPI))
     with process.terminable():  # SIGTERM while writing: the temporary file is removed too
         data = graph.source.encode("utf-8") if fmt == "dot" else image(graph, fmt, timeout=timeout)
-        return atomic_write(target, data)
+        return atomic_write(target, data, force=force)
 
 
 def check_timeout(timeout: float | None) -> float | None:
@@ -125,6 +129,10 @@ def output_format(path: Path, format: str | None) -> str:
         if suffix not in EXTENSIONS:
             known = ", ".join(EXTENSIONS)
             shown = f"extension {suffix!r}" if suffix else "no extension"
+            if not suffix and path.name.startswith("."):  # Path(".svg").suffix is ""
+                shown = (f"no stem: {path.name!r} is a hidden file's whole name, with no "
+                         "extension; name it e.g. graph" + (path.name if path.name[1:] else
+                                                            ".svg"))
             raise ValueError(
                 f"cannot tell the format of {path}: it has {shown}; use one of {known} or "
                 f"give the format ({', '.join(FORMATS)})"

@@ -15,11 +15,18 @@ The four backward passes compute the same gradients in four ways:
 * ``backward_compact``: the one-line formula of cs231n's ``batchnorm_backward_alt``;
 * ``backward_paper``: the formulas on page 4 of Ioffe & Szegedy (2015).
 
+Overflow: a finite input can still overflow in its dtype (x ≈ 1e20 in float32: (x − mean)² is
+inf). Every pass then warns with a `BNOverflowWarning` (a `RuntimeWarning`) naming the step,
+instead of numpy's anonymous warnings, and returns what numpy computed; the command line turns
+the warning into an error. ``warnings.simplefilter("error", BNOverflowWarning)`` does the same.
+
 Dtype convention: every computation stays in the dtype of the cache arrays, which is the
 working dtype chosen by :func:`check_inputs` (float32 in, float32 out; integers and bools
 become float64).
 """
 
+import functools
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -27,9 +34,12 @@ from numpy.typing import ArrayLike
 
 from autograd_bn.bn.inputs import check_dout as _check_dout
 from autograd_bn.bn.inputs import check_inputs
+from autograd_bn.bn.overflow import BNOverflowWarning, forward_problem, grads_problem
+from autograd_bn.bn.overflow import output_problem as _output_problem
 
 __all__ = [
     "BACKWARDS",
+    "BNOverflowWarning",
     "Cache",
     "Grads",
     "analytical_terms",
@@ -66,12 +76,29 @@ def batchnorm_forward(
         conversion was needed, so do not modify ``x`` before the backward pass.
     """
     x, gamma, beta, eps = check_inputs(x, gamma, beta, eps)
-    mean = x.mean(axis=0)
-    var = ((x - mean) ** 2).mean(axis=0)
-    std = np.sqrt(var + eps)
-    x_hat = (x - mean) / std
-    out = gamma * x_hat + beta
+    with np.errstate(over="ignore", invalid="ignore"):  # checked, and named, below
+        mean = x.mean(axis=0)
+        var = ((x - mean) ** 2).mean(axis=0)
+        std = np.sqrt(var + eps)
+        x_hat = (x - mean) / std
+        out = gamma * x_hat + beta
+        problem = forward_problem(x, mean, var) or _output_problem(gamma, beta, len(x), out)
+    if problem is not None:
+        warnings.warn(f"batchnorm_forward: {problem}", BNOverflowWarning, stacklevel=2)
     return out, (x, mean, var, std, gamma, x_hat, eps)
+
+
+def _check_grads(method: str, arrays: dict[str, np.ndarray]) -> None:
+    """Warn with `BNOverflowWarning` naming the first of ``arrays`` that holds inf or NaN (dx,
+    dgamma and dbeta cost one sum each; the others are read only when one of those is bad)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        problem = grads_problem(method, arrays)
+    if problem is not None:
+        warnings.warn(problem, BNOverflowWarning, stacklevel=3)
+
+
+_QUIET = functools.partial(np.errstate, over="ignore", invalid="ignore", divide="ignore")
+"""numpy's anonymous overflow warnings, silenced where `_check_grads` names the step."""
 
 
 def backward_staged_intermediates(dout: ArrayLike, cache: Cache) -> dict[str, np.ndarray]:
@@ -85,8 +112,15 @@ def backward_staged_intermediates(dout: ArrayLike, cache: Cache) -> dict[str, np
     """
     x, sample_mean, sample_var, sample_std, gamma, x_hat, eps = cache
     dout = _check_dout(dout, x)
-    N, D = dout.shape
+    with _QUIET():
+        grads = _staged(dout, cache)
+    _check_grads("staged", grads)
+    return grads
 
+
+def _staged(dout: np.ndarray, cache: Cache) -> dict[str, np.ndarray]:
+    x, sample_mean, sample_var, sample_std, gamma, x_hat, eps = cache
+    N, D = dout.shape
     dbeta = dout.sum(axis=0)
     dgamma = (dout * x_hat).sum(axis=0)
 
@@ -150,6 +184,14 @@ def analytical_terms(dout: ArrayLike, cache: Cache) -> dict[str, np.ndarray]:
     """
     x, mean, var, std, gamma, x_hat, eps = cache
     dout = _check_dout(dout, x)
+    with _QUIET():
+        terms = _analytical(dout, cache)
+    _check_grads("analytical", terms)
+    return terms
+
+
+def _analytical(dout: np.ndarray, cache: Cache) -> dict[str, np.ndarray]:
+    x, mean, var, std, gamma, x_hat, eps = cache
     N = dout.shape[0]
 
     def S(a: np.ndarray) -> np.ndarray:
@@ -190,9 +232,11 @@ def backward_compact(dout: ArrayLike, cache: Cache) -> Grads:
     x, mean, var, std, gamma, x_hat, eps = cache
     dout = _check_dout(dout, x)
     N = dout.shape[0]
-    dbeta = dout.sum(axis=0)
-    dgamma = (dout * x_hat).sum(axis=0)
-    dx = gamma / (N * std) * (N * dout - dbeta - x_hat * dgamma)
+    with _QUIET():
+        dbeta = dout.sum(axis=0)
+        dgamma = (dout * x_hat).sum(axis=0)
+        dx = gamma / (N * std) * (N * dout - dbeta - x_hat * dgamma)
+    _check_grads("compact", {"dx": dx, "dgamma": dgamma, "dbeta": dbeta})
     return dx, dgamma, dbeta
 
 
@@ -211,13 +255,18 @@ def backward_paper(dout: ArrayLike, cache: Cache) -> Grads:
     x, mean, var, std, gamma, x_hat, eps = cache
     dout = _check_dout(dout, x)
     N = dout.shape[0]
-    x_mu = x - mean
-    var_eps = var + eps
-    dx_hat = dout * gamma
-    dvar = (dx_hat * x_mu).sum(axis=0) * -0.5 * var_eps**-1.5
-    dmean = (dx_hat * (-1 / np.sqrt(var_eps))).sum(axis=0) + dvar * (-2 / N) * x_mu.sum(axis=0)
-    dx = dx_hat / np.sqrt(var_eps) + dvar * 2 * x_mu / N + dmean / N
-    return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+    with _QUIET():
+        x_mu = x - mean
+        var_eps = var + eps
+        dx_hat = dout * gamma
+        dvar = (dx_hat * x_mu).sum(axis=0) * -0.5 * var_eps**-1.5
+        dmean = ((dx_hat * (-1 / np.sqrt(var_eps))).sum(axis=0)
+                 + dvar * (-2 / N) * x_mu.sum(axis=0))
+        dx = dx_hat / np.sqrt(var_eps) + dvar * 2 * x_mu / N + dmean / N
+        dgamma, dbeta = (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+    _check_grads("paper", {"dx_hat": dx_hat, "dvar": dvar, "dmean": dmean, "dx": dx,
+                           "dgamma": dgamma, "dbeta": dbeta})
+    return dx, dgamma, dbeta
 
 
 BACKWARDS: dict[str, Callable[[ArrayLike, Cache], Grads]] = {

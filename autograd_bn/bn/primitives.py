@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from autograd_bn.bn.inputs import check_inputs
+from autograd_bn.bn.overflow import BNOverflowError, forward_problem, output_problem
 from autograd_bn.engine.blocks import block
 from autograd_bn.engine.dtypes import refuse_non_finite
 from autograd_bn.engine.tensor import Tensor
@@ -65,15 +66,20 @@ def batchnorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5, *,
     as one node when collapsed.
 
     Raises `ValueError` when x is not 2-D, the batch is empty, gamma or beta is not of shape
-    (D,), or eps is not a finite number > 0; `TypeError` for non-numeric data, or for Tensors
-    of a dtype other than the inputs' common one (the graph is built in one dtype).
+    (D,), or eps is not a finite number > 0; `autograd_bn.bn.overflow.BNOverflowError` (a
+    `ValueError`) naming the step when a finite input overflows in the dtype (x ≈ 1e20 in
+    float32: (x − mean)² is inf, and BN would silently return β); `TypeError` for non-numeric
+    data, or for Tensors of a dtype other than the inputs' common one (the graph is built in
+    one dtype).
     """
     x_arr, gamma_arr, beta_arr, eps = check_inputs(_array(x), _array(gamma), _array(beta), eps,
                                                    x_finite=False)
     x = _leaf(x, x_arr, 1)
     gamma = _leaf(gamma, gamma_arr, 9)
     beta = _leaf(beta, beta_arr, 11)
-    with block(name) if name is not None else contextlib.nullcontext():
+    # numpy's overflow warnings are silenced: overflow is checked, and named, in _normalise
+    with block(name) if name is not None else contextlib.nullcontext(), \
+            np.errstate(over="ignore", invalid="ignore"):
         return _normalise(x, gamma, beta, eps, x_arr)
 
 
@@ -83,7 +89,7 @@ def _normalise(x: Tensor, gamma: Tensor, beta: Tensor, eps: float, x_arr: np.nda
     if not np.isfinite(mean.data).all():
         # A NaN or an infinity in x makes its column's mean NaN or infinite, so x itself is
         # checked only then (check_inputs would have made one more pass over all of x). A
-        # finite x whose column sums overflowed passes and goes on, as it always did.
+        # finite x whose column sums overflowed passes here, and is named just below.
         refuse_non_finite(x_arr, "x")
     for given, number in ((x, 1), (gamma, 9), (beta, 11)):  # only once the inputs are good
         if given._label is None:
@@ -91,13 +97,22 @@ def _normalise(x: Tensor, gamma: Tensor, beta: Tensor, eps: float, x_arr: np.nda
     centred = _label(x - mean, 3)
     squared = _label(centred**2, 4)
     var = _label(squared.mean(axis=0), 5)
+    # A finite x can still overflow: (x − mean)² of x ≈ 1e20 in float32 is inf, and BN would
+    # quietly return β. The mean and the variance are (D,): checking them costs next to nothing.
+    problem = forward_problem(x_arr, mean.data, var.data, centred.data, squared.data)
+    if problem is not None:
+        raise BNOverflowError(problem)
     shifted = var + epsilon
     shifted._label = "(5)+ε"
     std = _label(shifted.sqrt(), 6)
     inv_std = _label(std.reciprocal(), 7)
     x_hat = _label(centred * inv_std, 8)
     scaled = _label(x_hat * gamma, 10)
-    return _label(scaled + beta, 12)
+    out = _label(scaled + beta, 12)
+    problem = output_problem(gamma.data, beta.data, x_arr.shape[0], out.data)
+    if problem is not None:
+        raise BNOverflowError(problem)
+    return out
 
 
 def _label(t: Tensor, number: int) -> Tensor:

@@ -29,13 +29,16 @@ class Problem:
 
 
 def make_problem(
-    n: int = 4, d: int = 5, seed: int = 0, dtype: str = "float64", eps: float = 1e-5
+    n: int = 4, d: int = 5, seed: int = 0, dtype: str = "float64", eps: float = 1e-5, *,
+    with_dout: bool = True,
 ) -> Problem:
     """Random inputs drawn as in cs231n's BN gradient check.
 
     ``np.random.seed(seed)``, then ``x = 5·randn(N, D) + 12``, ``gamma = randn(D)``,
     ``beta = randn(D)``, ``dout = randn(N, D)``, in that order, in float64, then cast to
     ``dtype``: seed 231 with N=4, D=5 reproduces the assignment's numbers exactly.
+    ``with_dout=False`` (for a forward pass alone) does not draw dout: it is zeros that take
+    no memory (a read-only broadcast of one number).
     """
     for name, value in (("N", n), ("D", d), ("seed", seed)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
@@ -49,9 +52,12 @@ def make_problem(
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     rng = np.random.RandomState(seed)
-    x = 5 * rng.randn(n, d) + 12
+    x = rng.randn(n, d)
+    x *= 5  # (in place: no (N, D) temporaries; the same numbers as 5 * randn + 12)
+    x += 12
     gamma = rng.randn(d)
     beta = rng.randn(d)
-    dout = rng.randn(n, d)
-    x, gamma, beta, dout = (a.astype(dtype) for a in (x, gamma, beta, dout))
+    x, gamma, beta = (a.astype(dtype, copy=False) for a in (x, gamma, beta))
+    dout = (rng.randn(n, d).astype(dtype, copy=False) if with_dout
+            else np.broadcast_to(np.zeros((), dtype), (n, d)))
     return Problem(x, gamma, beta, dout, float(eps), int(seed))

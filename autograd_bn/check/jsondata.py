@@ -39,6 +39,22 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
+SUMMARY_FIRST = 5
+"""How many first values an array's summary keeps."""
+
+
+def summary(array: np.ndarray) -> dict[str, Any]:
+    """``array`` in a few numbers: its first values (flattened) and statistics of its finite
+    values, so a trace of a big problem stays small (`Trace.to_dict(full=False)`)."""
+    flat = np.asarray(array).reshape(-1)
+    finite_values = flat[np.isfinite(flat)]
+    stats = ({"mean": None, "min": None, "max": None} if finite_values.size == 0 else
+             {"mean": finite_values.mean(dtype=np.float64), "min": finite_values.min(),
+              "max": finite_values.max()})
+    return jsonable({"first": flat[:SUMMARY_FIRST], "size": flat.size, **stats,
+                     "non_finite": flat.size - finite_values.size})
+
+
 def dumps(obj: Any, indent: int | None = 2) -> str:
     """Valid JSON for ``obj`` (see `jsonable`): never a NaN literal; non-ASCII text kept."""
     return json.dumps(jsonable(obj), indent=indent, ensure_ascii=False, allow_nan=False)

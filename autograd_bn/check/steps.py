@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_bn.check.jsondata import finite, jsonable
+from autograd_bn.check.jsondata import finite, jsonable, summary
 from autograd_bn.engine import naming
 
 Place = str | tuple[str, str]
@@ -67,7 +67,8 @@ class Edge:
             return "(a constant: nothing is sent)"
         return naming.edge_text(self.local_derivative, self.summed_axes, self.spread)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, full: bool = True) -> dict[str, Any]:
+        arrays = jsonable if full else _summary_or_none
         return {
             "to": self.parent,
             "to_id": self.parent_id,
@@ -77,7 +78,7 @@ class Edge:
             "spread": self.spread,
             "requires_grad": self.contribution is not None,
             "shape": None if self.contribution is None else list(self.contribution.shape),
-            "contribution": jsonable(self.contribution),
+            "contribution": arrays(self.contribution),
             "seed": None if self.seed is None else self.seed.to_dict(),
         }
 
@@ -103,7 +104,9 @@ class Step:
     def number(self) -> int | None:
         return seed_number(self.key)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, full: bool = True) -> dict[str, Any]:
+        """As data; ``full=False``: each array as its first values and statistics."""
+        arrays = jsonable if full else summary
         return {
             "step": self.index,
             "node": self.key,
@@ -112,11 +115,15 @@ class Step:
             "label": self.label,
             "op": self.op,
             "shape": list(self.grad.shape),
-            "value": jsonable(self.value),
-            "grad": jsonable(self.grad),
+            "value": arrays(self.value),
+            "grad": arrays(self.grad),
             "seed": None if self.seed is None else self.seed.to_dict(),
             "received_from": list(self.received_from),
             "received_ids": list(self.received_ids),
             "sum_max_abs_diff": None if self.sum_diff is None else finite(self.sum_diff),
-            "edges": [edge.to_dict() for edge in self.edges],
+            "edges": [edge.to_dict(full) for edge in self.edges],
         }
+
+
+def _summary_or_none(array: np.ndarray | None) -> Any:
+    return None if array is None else summary(array)

@@ -123,7 +123,9 @@ class Trace:
         diffs = [m.max_abs_diff for m, _ in self.matches()]
         return float(np.max(diffs)) if diffs else 0.0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, full: bool = True) -> dict[str, Any]:
+        """As data: every value and gradient in full, or with ``full=False`` as its first
+        values and statistics (``{"first", "size", "mean", "min", "max", "non_finite"}``)."""
         summary = self.seed_summary()
         problem: dict[str, Any] | None = None
         if self.problem is not None:
@@ -146,12 +148,12 @@ class Trace:
                 }
                 for name, entry in summary.items()
             },
-            "steps": [step.to_dict() for step in self.steps],
+            "steps": [step.to_dict(full) for step in self.steps],
         }
 
-    def to_json(self, indent: int | None = 2) -> str:
+    def to_json(self, indent: int | None = 2, full: bool = True) -> str:
         """`to_dict` as JSON: valid (NaN and infinities become null), keys in a fixed order."""
-        return dumps(self.to_dict(), indent=indent)
+        return dumps(self.to_dict(full), indent=indent)
 
 
 

@@ -6,6 +6,8 @@ import argparse
 import runpy
 from pathlib import Path
 
+from autograd_bn.cli.memory import BENCH, add_memory_arg, check_memory
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench.py"
 
 
@@ -22,10 +24,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--quick", action="store_true", help="fewer rounds: under a minute")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    add_memory_arg(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    check_memory(BENCH, args.max_memory, "autograd-bn bench")
+    if args.json is not None:  # before a minute of measuring, not after it
+        from autograd_bn.cli.common import STDOUT, output_path
+        from viz.files import check_writable
+
+        if output_path(args.json, "results.json", (".json",), flag="--json") == STDOUT:
+            raise ValueError("--json needs a file: bench prints its table on standard output")
+        check_writable(args.json)
     if not SCRIPT.is_file():
         raise FileNotFoundError(
             f"the benchmark script is not here ({SCRIPT}): it ships with the source tree; "

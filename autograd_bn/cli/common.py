@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 from autograd_bn.bn.problem import DTYPES, MAX_SEED, Problem, make_problem
+from autograd_bn.cli.memory import add_memory_arg
 
 
 def add_problem_args(parser: argparse.ArgumentParser) -> None:
@@ -17,10 +21,12 @@ def add_problem_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--eps", type=float, default=1e-5, help="BN's epsilon; default 1e-5")
     group.add_argument("--dtype", choices=DTYPES, default="float64",
                        help="floating-point type; default float64")
+    add_memory_arg(group)  # type: ignore[arg-type]  # (a group takes arguments alike)
 
 
-def problem_from_args(args: argparse.Namespace) -> Problem:
-    """The `Problem` the flags describe; bad values raise `ValueError` naming the flag."""
+def problem_from_args(args: argparse.Namespace, *, with_dout: bool = True) -> Problem:
+    """The `Problem` the flags describe; bad values raise `ValueError` naming the flag.
+    (``with_dout=False``: no dout is drawn, for a forward pass alone.)"""
     if args.N < 1:
         raise ValueError(f"-N must be at least 1 (BN needs a non-empty batch), got {args.N}")
     if args.D < 1:
@@ -29,7 +35,7 @@ def problem_from_args(args: argparse.Namespace) -> Problem:
         raise ValueError(f"--seed must be from 0 to 2**32 - 1 = {MAX_SEED}, got {args.seed}")
     if not args.eps > 0 or args.eps == float("inf"):
         raise ValueError(f"--eps must be a finite number > 0, got {args.eps}")
-    return make_problem(args.N, args.D, args.seed, args.dtype, args.eps)
+    return make_problem(args.N, args.D, args.seed, args.dtype, args.eps, with_dout=with_dout)
 
 
 def add_comparison_args(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +53,11 @@ def add_comparison_args(parser: argparse.ArgumentParser) -> None:
                      help="compute the numerical gradient; default: when N·D <= 2500")
     run.add_argument("--torch", action=argparse.BooleanOptionalAction, default=None,
                      help="add a torch.autograd row; default: when torch is installed")
+
+
+def numerical_wanted(args: argparse.Namespace) -> bool:
+    """Whether the comparison computes the numerical gradient (its default: N·D <= 2500)."""
+    return bool(args.numerical) or (args.numerical is None and args.N * args.D <= 2500)
 
 
 def comparison_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -73,3 +84,80 @@ def comparison_options(args: argparse.Namespace) -> dict[str, Any]:
                         getattr(args, "timeout", 60.0))
     return {"user": user, "with_torch": args.torch, "numerical": args.numerical,
             "repeats": args.repeats}
+
+
+# ---- output files: -o, --force, and '-' for standard output -------------------------------
+
+STDOUT = "-"
+"""``-o -``: write to standard output (text formats only: DOT, HTML, JSON)."""
+
+
+def add_force_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--force``: replace a write-protected output file."""
+    parser.add_argument("--force", action="store_true",
+                        help="replace the output file even if it is write-protected")
+
+
+def output_path(value: str | None, default: str, extensions: tuple[str, ...], *,
+                any_extension: bool = False, flag: str = "-o") -> str:
+    """The path ``-o`` asks for (``default`` when not given), after checking its name.
+
+    Raises `ValueError` for an empty value (``-o ''`` used to write the default name quietly),
+    a name with no stem (``.html``) and, unless ``any_extension`` (another flag sets the
+    format), an extension other than ``extensions`` (``report -o x.pdf`` used to write HTML
+    into x.pdf). ``-`` (standard output) is returned as it is; so is a folder (refused, as a
+    folder, when written).
+    """
+    if value is None:
+        return default
+    if value == "":
+        raise ValueError(f"{flag} is empty: give a file name (default {default}) or - for "
+                         "standard output")
+    if value == STDOUT or Path(value).is_dir():
+        return value
+    name = Path(value).name
+    suffix = Path(value).suffix.lower()
+    if not suffix and name.startswith(".") and name.lower() in extensions:
+        raise ValueError(f"{flag} {value}: {name!r} is a name with no stem, only an extension; "
+                         f"name the file, e.g. {Path(default).stem}{name}")
+    if suffix not in extensions and not any_extension:
+        shown = f"the extension {suffix!r}" if suffix else "no extension"
+        raise ValueError(f"{flag} {value} has {shown}, but this command writes "
+                         f"{extensions[0][1:].upper()}: name it *{' or *'.join(extensions)}")
+    return value
+
+
+def write_stdout(text: str) -> None:
+    """``text`` on standard output, flushed now, so that a failure is seen here (exit 2)."""
+    try:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        _drop_stdout()
+        raise OSError(exc.errno, f"writing to standard output failed: "
+                      f"{exc.strerror or exc}") from exc
+
+
+def _drop_stdout() -> None:
+    """Send what is left in standard output's buffer nowhere: Python would try to flush it
+    again at exit, and print a second error."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def print_written(path: str | os.PathLike[str]) -> None:
+    """Print the path just written. If standard output fails (``> /dev/full``), the error says
+    the file was written and kept: a failure after writing removes nothing of the user's."""
+    try:
+        print(path)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # (the reader stopped reading: the command line ends quietly)
+    except OSError as exc:
+        _drop_stdout()
+        raise OSError(exc.errno, f"{path} was written (and is kept), but printing its path "
+                      f"failed: standard output: {exc.strerror or exc}") from exc

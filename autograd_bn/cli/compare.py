@@ -13,9 +13,11 @@ from autograd_bn.cli.common import (
     add_comparison_args,
     add_problem_args,
     comparison_options,
+    numerical_wanted,
     problem_from_args,
 )
 from autograd_bn.cli.layers import add_layer_args, chosen_layer, layer_problem, shape_hint
+from autograd_bn.cli.memory import check_args
 from autograd_bn.text.table import format_table
 
 EPILOG = """\
@@ -58,6 +60,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from autograd_bn.check.compare import compare, dumps
     from autograd_bn.check.family import compare_layer
 
+    check_args(args, "compare", numerical_wanted(args))
     layer_prob, note = layer_problem(args)
     problem = problem_from_args(args) if layer_prob is None else layer_prob
     options = comparison_options(args)

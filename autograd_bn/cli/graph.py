@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 import viz
 from autograd_bn.bn.primitives import batchnorm
-from autograd_bn.cli.common import add_problem_args, problem_from_args
+from autograd_bn.cli.common import (
+    STDOUT,
+    add_force_arg,
+    add_problem_args,
+    output_path,
+    print_written,
+    problem_from_args,
+    write_stdout,
+)
 from autograd_bn.cli.layers import add_layer_args, layer_problem
+from autograd_bn.cli.memory import check_args
+from viz.files import check_writable
 from viz.graph import RANKDIRS
 from viz.output import TIMEOUT
 
@@ -28,8 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "-o", "--output", metavar="PATH",
-        help=f"file to write; default {DEFAULT_NAME}.svg (or .FORMAT) in the current folder",
+        help=f"file to write; default {DEFAULT_NAME}.svg (or .FORMAT) in the current folder; "
+        "- for standard output (with --format dot). A symbolic link is written through",
     )
+    add_force_arg(parser)
     parser.add_argument(
         "--format", choices=viz.FORMATS,
         help="svg, png, pdf (these need Graphviz's dot program) or dot (DOT source); "
@@ -55,9 +68,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.timeout) and args.timeout > 0):
         raise ValueError(f"--timeout must be a number of seconds > 0, got {args.timeout:g}")
+    if args.output is None:
+        path = f"{DEFAULT_NAME}.{args.format or 'svg'}"
+    else:
+        path = output_path(args.output, f"{DEFAULT_NAME}.svg", tuple(viz.output.EXTENSIONS),
+                           any_extension=True)  # (render's own check says more)
+    if path == STDOUT and args.format != "dot":
+        raise ValueError("-o - writes to standard output, which takes text: add --format dot "
+                         "(svg, png and pdf go to a file)")
+    if path != STDOUT:  # before any work: a bad name, folder or file fails at once
+        viz.output.output_format(Path(path), args.format)
+        check_writable(path, force=args.force)
+    check_args(args, "graph --values" if args.values else "graph")
     layer, _ = layer_problem(args)
     if layer is None:
-        problem = problem_from_args(args)
+        # It draws shapes, not values, unless --values: then no dout and no backward pass
+        problem = problem_from_args(args, with_dout=args.values)
         as_block = {"name": "batchnorm"} if args.collapse else {}
         out = batchnorm(problem.x, problem.gamma, problem.beta, problem.eps, **as_block)
         dout = problem.dout
@@ -71,9 +97,12 @@ def run(args: argparse.Namespace) -> int:
         dout = layer.view(layer.dout)
     if args.values:
         out.backward(dout)
-    path = args.output or f"{DEFAULT_NAME}.{args.format or 'svg'}"
-    written = viz.render(out, path, format=args.format, backward=args.backward,
-                         values=args.values, rankdir=args.rankdir, timeout=args.timeout,
-                         collapse=args.collapse)
-    print(written)
+    drawing = {"backward": args.backward, "values": args.values, "rankdir": args.rankdir,
+               "collapse": args.collapse}
+    if path == STDOUT:
+        write_stdout(viz.draw(out, **drawing).source)
+        return 0
+    written = viz.render(out, path, format=args.format, timeout=args.timeout, force=args.force,
+                         **drawing)
+    print_written(written)
     return 0

@@ -10,12 +10,19 @@ from __future__ import annotations
 import argparse
 
 from autograd_bn.cli.common import (
+    STDOUT,
     add_comparison_args,
+    add_force_arg,
     add_problem_args,
     comparison_options,
+    numerical_wanted,
+    output_path,
+    print_written,
     problem_from_args,
+    write_stdout,
 )
 from autograd_bn.cli.layers import add_layer_args, layer_problem
+from autograd_bn.cli.memory import check_args
 from autograd_bn.text.report import build_report
 from viz.files import atomic_write, check_writable
 
@@ -34,8 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog="exit status: 0 written, all agree; 1 written, something disagrees; 2 usage "
         "error (nothing written).",
     )
-    parser.add_argument("-o", "--output", metavar="PATH", default=DEFAULT_PATH,
-                        help=f"file to write; default {DEFAULT_PATH}")
+    parser.add_argument("-o", "--output", metavar="PATH",
+                        help=f"file to write (.html or .htm); default {DEFAULT_PATH}; - for "
+                        "standard output. A symbolic link is written through")
+    add_force_arg(parser)
     add_problem_args(parser)
     add_comparison_args(parser)
     add_layer_args(parser)
@@ -49,9 +58,15 @@ def run_report(args: argparse.Namespace) -> int:
                          f"{' in test mode' if layer.mode == 'test' else ''}"
                          f"{' with --bessel' if layer.bessel else ''} use compare, trace and "
                          "graph, which take the same --layer flags")
+    path = output_path(args.output, DEFAULT_PATH, (".html", ".htm"))
+    check_args(args, "report", numerical_wanted(args))
     problem = problem_from_args(args)
     options = comparison_options(args)
-    check_writable(args.output)  # before the work, not after it
+    if path != STDOUT:
+        check_writable(path, force=args.force)  # before the work, not after it
     report = build_report(problem, **options)
-    print(atomic_write(args.output, report.html))
+    if path == STDOUT:
+        write_stdout(report.html)
+    else:
+        print_written(atomic_write(path, report.html, force=args.force))
     return 0 if report.ok else 1

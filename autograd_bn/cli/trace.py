@@ -7,6 +7,7 @@ import argparse
 from autograd_bn.check.trace import trace_batchnorm
 from autograd_bn.cli.common import add_problem_args, problem_from_args
 from autograd_bn.cli.layers import add_layer_args, layer_problem
+from autograd_bn.cli.memory import check_args
 from autograd_bn.text.trace import format_trace
 
 
@@ -21,7 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog="exit status: 0 every seed intermediate matches, 1 one does not, 2 usage error.",
     )
     parser.add_argument("--json", action="store_true",
-                        help="print the trace as JSON (every value and gradient in full)")
+                        help="print the trace as JSON: each value and gradient as its first "
+                        "values and statistics (shape, mean, min, max)")
+    parser.add_argument("--full", action="store_true",
+                        help="with --json: every value and gradient in full (about 4 kB per "
+                        "element of x)")
     add_problem_args(parser)
     add_layer_args(parser, user=False)
     parser.set_defaults(run=run)
@@ -30,7 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from autograd_bn.check.trace import trace_layer
 
+    if args.full and not args.json:
+        raise ValueError("--full is for --json: the table shows the first values anyway")
+    check_args(args, "trace --json --full" if args.full else "trace")
     layer, _ = layer_problem(args)
     trace = trace_batchnorm(problem_from_args(args)) if layer is None else trace_layer(layer)
-    print(trace.to_json() if args.json else format_trace(trace))
+    print(trace.to_json(full=args.full) if args.json else format_trace(trace))
     return 0 if trace.all_match else 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import unicodedata
 from typing import TYPE_CHECKING
 
 from autograd_bn.check.metrics import GRADS, Metrics
@@ -21,6 +22,19 @@ def _fit(text: str) -> list[str]:
     return textwrap.wrap(text, WIDTH, subsequent_indent="  ", break_on_hyphens=False) or [""]
 
 
+def width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide (CJK) and full-width characters and most
+    emoji take two, combining marks none."""
+    return sum(0 if unicodedata.combining(c) else
+               2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def _pad(text: str, columns: int) -> str:
+    """``text`` padded with spaces to ``columns`` terminal columns (``f"{text:<n}"`` counts
+    characters, and a name in CJK or with an emoji would push the row out of line)."""
+    return text + " " * max(0, columns - width(text))
+
+
 def _agreement(m: Metrics) -> str:
     return "exact" if m.exact else "close" if m.allclose else "DIFFERS"
 
@@ -33,11 +47,11 @@ def format_table(c: Comparison) -> str:
     """
     shape = tuple(c.problem.x.shape)
     n, d = shape[0], shape[-1]
-    w = max(12, max(len(r.name) for r in c.rows) + 1)  # names have at most 20 characters
+    w = max(12, max(width(r.name) for r in c.rows) + 1)  # names have at most 20 characters
 
     def line(name: str, first: list[str], second: list[str], *rest: str) -> str:
         cells = "".join(f"{x:<9}" for x in first) + "  " + "".join(f"{x:<9}" for x in second)
-        return f"{name:<{w}}{cells}  {'  '.join(rest)}".rstrip()
+        return f"{_pad(name, w)}{cells}  {'  '.join(rest)}".rstrip()
 
     def header(first: str, second: str, third: str) -> str:
         return f"{'':<{w}}{first:<29}{second:<29}{third}".rstrip()
@@ -85,7 +99,7 @@ def format_table(c: Comparison) -> str:
     lines.append("")
     for r in c.rows:
         text = textwrap.wrap(r.description, WIDTH - 2 - w) or [""]
-        lines += [f"  {r.name:<{w}}{text[0]}", *(f"  {'':<{w}}{more}" for more in text[1:])]
+        lines += [f"  {_pad(r.name, w)}{text[0]}", *(f"  {'':<{w}}{more}" for more in text[1:])]
     lines += [
         "",
         "relative error: cs231n's max |a - b| / max(1e-8, |a| + |b|), elementwise.",

@@ -113,7 +113,7 @@ def test_overflow_in_float32_exits_2_naming_the_step(capsys, monkeypatch) -> Non
                         lambda args: dataclasses.replace(p, x=p.x * np.float32(1e20)))
     code, out, err = run(capsys, *FAST)
     assert code == 2 and out == ""
-    assert "step (5) var is not finite in float32" in err
+    assert "(4) (3)² overflowed to inf in float32" in err
 
 
 def test_a_huge_eps_reads_against_the_numerical_resolution(capsys) -> None:
