@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[peers]' \
 	  || echo "make bench: could not install the peers extra (autograd, jax, micrograd): their rows are skipped"
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/render.py
 
 why: setup
 	$(BIN)/python benchmarks/why.py

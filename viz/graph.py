@@ -59,8 +59,10 @@ def draw(
     for group in dict.fromkeys(groups.values()):
         ids[group] = f"b{len(ids) - len(nodes)}"
     backward_style = dict(style.BACKWARD_EDGE)
+    label_attr = "label"
     if len(nodes) >= style.BIG_GRAPH:
         backward_style["constraint"] = "false"
+        label_attr = "xlabel"  # placed after the layout: a label node per edge would slow it 15×
 
     graph = graphviz.Digraph(name="autograd", strict=False)
     graph.attr(rankdir=rankdir, **style.GRAPH)
@@ -122,7 +124,7 @@ def draw(
         if backward and node.parents[i].requires_grad:
             lines = label if label is not None else edge_label(node, i, names)
             graph.edge(start, end, id=f"bwd_{edge_id}", **{"class": "backward"},
-                       label=_html_lines(lines), **backward_style)
+                       **{label_attr: _html_lines(lines)}, **backward_style)
     return graph
 
 

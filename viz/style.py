@@ -45,10 +45,10 @@ REFERENCE = {"shape": "box", "style": "rounded,dashed", "color": "#6b7280",
              "fontcolor": "#374151", "fontsize": "10", "height": "0.2"}
 
 BIG_GRAPH = 500
-"""From this many nodes on, red edges stop taking part in the ranking (``constraint=false``):
-Graphviz lays out 2,000 nodes in about a second instead of five to ten, and the ranks, set by
-the black edges alone, are the same. Small graphs keep them: their red edges then run neatly
-beside the black ones."""
+"""From this many nodes on, red edges stop taking part in the ranking (``constraint=false``)
+and their labels are placed after the layout (``xlabel``): Graphviz lays out 2,000 nodes in a
+few seconds instead of 40 or more, and the ranks, set by the black edges alone, are the same.
+Small graphs keep both: their red edges then run neatly beside the black ones, labelled."""
 
 
 def kind(node: Tensor, root: Tensor) -> str:

@@ -76,3 +76,10 @@ def test_bad_collapse_arguments(collapse: object, error: type, message: str) -> 
 def test_collapse_without_blocks_draws_the_whole_graph() -> None:
     out = (Tensor([1.0], label="a") * 2).sum()
     assert viz.draw(out, collapse=True).source == viz.draw(out).source
+
+
+def test_in_jupyter_a_collapsed_drawing_shows_inline_as_svg() -> None:
+    """Jupyter shows a cell's value through ``_repr_mimebundle_``: graphviz renders the SVG."""
+    bundle = viz.draw(network(2), collapse=True)._repr_mimebundle_()
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
+    assert "layer2" in bundle["image/svg+xml"]
