@@ -8,6 +8,7 @@ a seed intermediate does not match, 2 usage error (nothing written).
 from __future__ import annotations
 
 import argparse
+import sys
 
 from autograd_bn.cli.common import (
     STDOUT,
@@ -23,7 +24,7 @@ from autograd_bn.cli.common import (
 )
 from autograd_bn.cli.layers import add_layer_args, layer_problem
 from autograd_bn.cli.memory import check_args
-from autograd_bn.text.report import build_report
+from autograd_bn.text.report import build_layer_report, build_report
 from viz.files import atomic_write, check_writable
 
 DEFAULT_PATH = "bn_report.html"
@@ -52,19 +53,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    layer, _ = layer_problem(args)
-    if layer is not None:
-        raise ValueError(f"the report covers batch norm in training mode; for {layer.layer}"
-                         f"{' in test mode' if layer.mode == 'test' else ''}"
-                         f"{' with --bessel' if layer.bessel else ''} use compare, trace and "
-                         "graph, which take the same --layer flags")
+    layer, note = layer_problem(args)
     path = output_path(args.output, DEFAULT_PATH, (".html", ".htm"))
     check_args(args, "report", numerical_wanted(args))
-    problem = problem_from_args(args)
     options = comparison_options(args)
     if path != STDOUT:
         check_writable(path, force=args.force)  # before the work, not after it
-    report = build_report(problem, **options)
+    if layer is None:
+        report = build_report(problem_from_args(args), **options)
+    else:
+        if args.torch:
+            raise ValueError("--torch compares batch norm in training mode only")
+        if note is not None:
+            print(note, file=sys.stderr)
+        report = build_layer_report(layer, **options)
     if path == STDOUT:
         write_stdout(report.html)
     else:

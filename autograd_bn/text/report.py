@@ -23,11 +23,14 @@ from typing import Any
 import numpy as np
 
 import viz
+from autograd_bn.bn.layers import LayerProblem
+from autograd_bn.bn.layers import build_graph as build_layer_graph
 from autograd_bn.bn.primitives import SEED_LABELS, batchnorm
 from autograd_bn.bn.problem import Problem
 from autograd_bn.check.compare import Comparison, compare
 from autograd_bn.check.explain import explain_report
-from autograd_bn.check.trace import Trace, trace_batchnorm, trace_graph
+from autograd_bn.check.family import compare_layer
+from autograd_bn.check.trace import Trace, trace_batchnorm, trace_graph, trace_layer
 from autograd_bn.engine.tensor import Tensor
 from autograd_bn.text.explain import format_explain
 from autograd_bn.text.numbers import format_number, problem_text
@@ -116,6 +119,41 @@ def build_report(problem: Problem, *, collapse: bool | Sequence[str] = False,
         heading="Batch Normalisation's gradient, made visible", described=described,
         summary=summary, sections=sections, start="dout",
         graph_text="BN built from primitive ops, numbered as in the seed's table:")
+    return Report(html, trace, comparison)
+
+
+def build_layer_report(layer: LayerProblem, *, user: Any = None, numerical: bool | None = None,
+                       repeats: int | None = None, collapse: bool | Sequence[str] = False,
+                       **ignored: Any) -> Report:
+    """The report for a layer of BN's family (`autograd_bn.bn.layers`): its graph, every
+    backward pass against autograd and the numerical gradient (`compare_layer`), and the
+    backward pass step by step, beside the seed-style staged pass where the layer has one
+    (training mode without Bessel's correction)."""
+    out, _ = build_layer_graph(layer)
+    dout = layer.view(layer.dout)
+    staged = layer.mode == "train" and not layer.bessel
+    trace = trace_layer(layer) if staged else trace_graph(out, dout)
+    comparison = compare_layer(layer, user=user, numerical_grad=numerical, repeats=repeats)
+    title = f"Backward pass: {layer.describe()}"
+    summary = [(comparison.agree, comparison.summary)]
+    if staged:
+        summary.insert(0, (trace.all_match, "trace: every seed-style intermediate matches"
+                           if trace.all_match else "trace: an intermediate does not match"))
+    sections = [
+        ("compare", "Every backward pass",
+         "Every backward pass against autograd and a numerical gradient",
+         comparison_html(comparison.to_dict()) + '\n<details class="screen-only"><summary>As '
+         "printed by <code>autograd-bn compare</code></summary>\n<pre>"
+         f"{escape(format_table(comparison))}</pre></details>"),
+        ("trace", "The backward pass, step by step",
+         "The backward pass, node by node" + (", beside the staged pass" if staged else ""),
+         trace_html(trace) if staged else "<p>Step through it above, node by node.</p>"),
+    ]
+    html = page(out, trace, collapse=collapse, title=title,
+                heading="A normalisation layer's gradient, made visible",
+                described=f"{escape(layer.describe())}.\n", summary=summary,
+                sections=sections, start=None,
+                graph_text="The layer built from primitive ops:")
     return Report(html, trace, comparison)
 
 

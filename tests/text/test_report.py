@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from html import unescape
+from html import escape, unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -295,3 +295,31 @@ def test_the_page_says_the_packages_version(report: Report) -> None:
     import autograd_bn
 
     assert f'content="autograd-bn {autograd_bn.__version__}"' in report.html
+
+
+@pytest.mark.parametrize(("layer", "options"), [
+    ("layernorm", {}), ("spatial_batchnorm", {}), ("spatial_groupnorm", {"groups": 2}),
+    ("batchnorm", {"mode": "test"}), ("batchnorm", {"bessel": True}),
+])
+def test_a_layer_of_the_family_gets_its_own_report(layer: str, options: dict) -> None:
+    from autograd_bn.bn.layers import make_layer_problem
+    from autograd_bn.text.report import build_layer_report
+
+    problem = make_layer_problem(layer, seed=0, **options)
+    report = build_layer_report(problem, numerical=True, repeats=1)
+    assert report.ok and report.comparison is not None and report.comparison.agree
+    assert escape(problem.describe()) in report.html
+    assert '<section id="compare">' in report.html and '<section id="trace">' in report.html
+    assert "dL_mu2" not in report.html  # BN's own question is not asked of other layers
+    staged = options.get("mode", "train") == "train" and not options.get("bessel")
+    assert ("beside the staged pass" in report.html) == staged
+
+
+def test_cli_report_takes_a_layer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from autograd_bn.cli import main
+
+    path = tmp_path / "ln.html"
+    assert main(["report", "--layer", "layernorm", "-o", str(path), "--repeats", "1"]) == 0
+    assert "layer norm" in path.read_text()
+    assert main(["report", "--layer", "layernorm", "--torch", "-o", str(path)]) == 2
+    assert "--torch compares batch norm in training mode only" in capsys.readouterr().err
