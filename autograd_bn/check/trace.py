@@ -167,14 +167,14 @@ def trace_batchnorm(problem: Problem) -> Trace:
 
 
 def trace_layer(problem: LayerProblem) -> Trace:
-    """`trace_batchnorm` for a layer of the family (training mode, without Bessel's
-    correction): its graph beside `autograd_bn.bn.norms.backward_staged_intermediates`."""
-    if problem.mode != "train" or problem.bessel:
-        raise ValueError("trace follows the seed's staged pass, which exists in training mode "
-                         "without Bessel's correction: drop --mode test and --bessel")
+    """`trace_batchnorm` for a layer of the family: its graph beside
+    `autograd_bn.bn.norms.backward_staged_intermediates` in training mode without Bessel's
+    correction; in test mode or with it (no staged pass exists), the engine's steps alone."""
     out, _ = layers.build_graph(problem)
-    _, cache = layers.manual_forward(problem)
     dout = problem.view(problem.dout)
+    if problem.mode != "train" or problem.bessel:  # no staged pass to set beside it
+        return _trace(problem, out, {"dout": dout}, {})
+    _, cache = layers.manual_forward(problem)
     reference = {"dout": dout, **norms.backward_staged_intermediates(dout, cache)}
     return _trace(problem, out, reference, SEED_PLACES)
 
@@ -203,7 +203,7 @@ def _trace(problem: Problem | LayerProblem, out: Tensor, reference: dict[str, np
         out, dout, naming.short_names(out.nodes()),
         node_seed=lambda key, grad: compare(node_names.get(key), grad),
         edge_seed=lambda key, parent, part: compare(edge_names.get((key, parent)), part))
-    return Trace(problem, steps, tolerance)
+    return Trace(problem, steps, tolerance, seed_places=dict(places))
 
 
 def trace_graph(out: Tensor, grad: Any = None) -> Trace:

@@ -100,6 +100,9 @@ def format_trace(trace: Trace) -> str:
             shape = "" if edge.contribution is None else shape_text(edge.contribution.shape)
             lines.append(row("", f"  → {edge.parent_label}", edge.text, shape,
                               preview(edge.contribution), *_seed_cells(edge.seed)))
+    if not trace.seed_places:
+        return "\n".join([*lines, "", "(No staged pass to compare with: the seed's exists in "
+                           "training mode without Bessel's correction.)"])
     lines += ["", "The seed's staged backward in the engine's graph:", ""]
     lines.append(f"{'seed':<7}{'where the engine has the same values':<60}max Δ")
     for name, entry in trace.seed_summary().items():

@@ -149,3 +149,15 @@ def test_graph_and_trace_take_the_layer(capsys, tmp_path, monkeypatch, command, 
 def test_layer_usage_errors_exit_2(capsys, args: list, message: str) -> None:
     code, out, err = run(capsys, "--no-torch", *args)
     assert code == 2 and out == "" and message in err
+
+
+@pytest.mark.parametrize("flags", [["--mode", "test"], ["--bessel"]])
+def test_trace_of_a_layer_without_a_staged_pass_shows_the_engines_steps(
+        capsys: pytest.CaptureFixture[str], flags: list[str]) -> None:
+    from autograd_bn.cli import main
+
+    assert main(["trace", "--layer", "batchnorm", *flags]) == 0
+    out = capsys.readouterr().out
+    assert "(1) x" in out and "No staged pass to compare with" in out and "MISMATCH" not in out
+    assert main(["trace", "--layer", "batchnorm", *flags, "--json"]) == 0
+    assert '"seed_intermediates": {}' in capsys.readouterr().out
