@@ -618,3 +618,31 @@ def test_a_float32_sum_along_the_contiguous_axis_keeps_numpys_pairwise_accuracy(
     (a * b).backward(np.ones((2, 400_000), np.float32))
     exact = 400_000 * float(np.float32(0.1))
     np.testing.assert_allclose(a.grad, exact, rtol=1e-6)
+
+
+def test_a_leaf_protects_its_data_without_copying_it() -> None:
+    array = np.arange(6.0).reshape(2, 3)
+    x = Tensor(array)
+    assert np.shares_memory(x.data, array) and array.flags.writeable  # a view, no copy
+    with pytest.raises(ValueError, match="read-only"):
+        x.data[0, 0] = 100.0  # the graph cannot be corrupted through the Tensor
+    y = (x * 2).sum()
+    y.backward()
+    np.testing.assert_array_equal(x.grad, np.full((2, 3), 2.0))
+    x.data = x.data - 0.1 * x.grad  # a parameter update: assign a new array
+    np.testing.assert_allclose(x.data[0], [-0.2, 0.8, 1.8])
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+def test_numpy_subclasses_are_plain_arrays_or_refused() -> None:
+    m = np.matrix([[1.0, 2.0], [3.0, 4.0]])
+    x, y = Tensor(m), Tensor(m)
+    assert type(x.data) is np.ndarray
+    np.testing.assert_array_equal((x * y).data, [[1.0, 4.0], [9.0, 16.0]])  # elementwise, not @
+    np.testing.assert_array_equal((Tensor(np.ones((2, 2))) * m).data, [[1.0, 2.0], [3.0, 4.0]])
+    masked = np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False])
+    with pytest.raises(TypeError, match=r"data is a masked array: the engine would ignore its "
+                                        r"mask; pass data.filled\(value\) or data.compressed\(\)"):
+        Tensor(masked)
+    with pytest.raises(TypeError, match="masked array"):
+        Tensor([1.0, 2.0, 3.0]) + masked
