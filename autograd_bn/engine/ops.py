@@ -17,13 +17,15 @@ import numpy as np
 from autograd_bn.engine import kernels, shapes
 from autograd_bn.engine.op import Op
 from autograd_bn.engine.params import power_text
+from autograd_bn.engine.shapes import unbroadcast
 
 # --- two tensors ------------------------------------------------------------------------------
 #             forward                    VJP for a                  VJP for b           d/da, d/db
 add = Op("add", lambda a, b: a + b,
          vjps=(lambda g, out, a, b: g,  lambda g, out, a, b: g),    texts=("1", "1"))
 sub = Op("sub", lambda a, b: a - b,
-         vjps=(lambda g, out, a, b: g,  lambda g, out, a, b: -g),   texts=("1", "−1"))
+         vjps=(lambda g, out, a, b: g,  lambda g, out, a, b: -unbroadcast(g, b.shape)),
+         texts=("1", "−1"))                                            # (sum first, then negate)
 mul = Op("mul", lambda a, b: a * b,
          vjps=(lambda g, out, a, b: kernels.multiply(g, b, into=a.shape),    # g·b
                lambda g, out, a, b: kernels.multiply(g, a, into=b.shape)),   # g·a

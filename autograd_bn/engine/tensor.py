@@ -134,19 +134,30 @@ class Tensor:
         this call's. ``on_node(node, grad)`` is called as each node's gradient is complete.
         """
         grads: dict[Tensor, Array] = {self: self._output_grad(grad)}  # sums still collecting
+        sums: dict[int, Array] = {}  # sums made here, by id, still pending: no one else has them
         nodes = self.nodes(requiring_grad=True)[::-1]  # newest first: users before inputs
         for node in [n for n in nodes if n._op] + [n for n in nodes if not n._op]:
             g = grads.pop(node)  # complete: every node using this one has sent its part
+            ours = sums.pop(id(g), None) is not None  # (from here on, VJPs may pass it on)
             if on_node is not None:
                 on_node(node, g)
             if node._op is None:  # a leaf: gradients add up over backward calls
-                node.grad = g.copy() if node.grad is None else _add(node.grad, g)
+                if node.grad is not None:
+                    node.grad = _add(node.grad, g)
+                else:  # an array of its own: a sum made here, else a copy
+                    node.grad = g if ours else g.copy()
                 continue
             node.grad = g
             for i, parent in enumerate(node.parents):
                 if parent.requires_grad:  # the chain rule, one edge: dL/d(parent) += VJP
                     part = node.vjp(i, g)
-                    grads[parent] = _add(grads[parent], part) if parent in grads else part
+                    if parent not in grads:
+                        grads[parent] = part
+                    elif id(grads[parent]) in sums:  # a sum made here: add in place
+                        grads[parent] += part
+                    else:
+                        total = grads[parent] = _add(grads[parent], part)
+                        sums[id(total)] = total
 
     def vjp(self, i: int, g: Array) -> Array:
         """What ``g`` = dL/d(self) contributes to dL/d(parents[i]): the op's vector-Jacobian
