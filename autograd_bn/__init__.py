@@ -13,7 +13,7 @@ The package reads as the pipeline, one stage per folder:
 from autograd_bn.bn import manual, problem
 from autograd_bn.bn.primitives import batchnorm
 from autograd_bn.bn.problem import make_problem
-from autograd_bn.check import compare
+from autograd_bn.check import compare, compare_grads
 from autograd_bn.engine.blocks import block
 from autograd_bn.engine.functions import cross_entropy, log_softmax, softmax
 from autograd_bn.engine.gradcheck import gradcheck, numerical_gradient, rel_error
@@ -27,6 +27,7 @@ __all__ = [
     "batchnorm",
     "block",
     "compare",
+    "compare_grads",
     "cross_entropy",
     "gradcheck",
     "log_softmax",
