@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from autograd_bn import __version__
 
-COMMANDS: tuple[str, ...] = ("compare", "graph", "trace", "report", "bench")
+COMMANDS: tuple[str, ...] = ("compare", "check", "graph", "trace", "report", "bench")
 """Subcommand modules of this package, in the order ``--help`` lists them."""
 
 
