@@ -39,6 +39,7 @@ images: setup
 	$(BIN)/autograd-bn graph -o docs/bn_graph.png
 	$(BIN)/autograd-bn graph -o docs/bn_graph.svg
 	$(BIN)/python examples/small_network.py docs
+	$(BIN)/python examples/backprop_ninja.py docs > /dev/null
 	bash .ci/system-deps chromium
 	$(BIN)/python -m tests.browser
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # (imported when first used: `autograd-bn` starts without num
     from autograd_bn.bn import manual, problem
     from autograd_bn.bn.primitives import batchnorm
     from autograd_bn.bn.problem import make_problem
-    from autograd_bn.check import compare
+    from autograd_bn.check import compare, compare_grads
     from autograd_bn.engine.blocks import block
     from autograd_bn.engine.functions import cross_entropy, log_softmax, softmax
     from autograd_bn.engine.gradcheck import gradcheck, numerical_gradient, rel_error
@@ -33,6 +33,7 @@ _LAZY = {
     "batchnorm": ("autograd_bn.bn.primitives", "batchnorm"),
     "make_problem": ("autograd_bn.bn.problem", "make_problem"),
     "compare": ("autograd_bn.check.compare", None),
+    "compare_grads": ("autograd_bn.check.grads", "compare_grads"),
     "block": ("autograd_bn.engine.blocks", "block"),
     "cross_entropy": ("autograd_bn.engine.functions", "cross_entropy"),
     "log_softmax": ("autograd_bn.engine.functions", "log_softmax"),
@@ -84,6 +85,7 @@ __all__ = [
     "batchnorm",
     "block",
     "compare",
+    "compare_grads",
     "cross_entropy",
     "gradcheck",
     "log_softmax",

@@ -13,6 +13,10 @@ What is measured (float64 unless said otherwise), in this order:
   forward+backward, with the same two numbers throughout and with a new number at every op,
   for the engine and torch eager;
 - a 100,000-op chain, per op, against the 1,000-op chain;
+- a training step (forward+backward, batch 32) of makemore part 4's network, the example
+  examples/backprop_ninja.py: the engine, numpy forward + the example's backward by hand, and
+  torch eager on the same ops, each checked first to give the engine's parameter gradients
+  (again with ``OPENBLAS_NUM_THREADS=1``, in that part's process);
 - peak memory (tracemalloc) of forward+backward for the engine and the hand-written passes;
 - BN forward+backward at the float64 sizes again, once the allocator is settled
   (`settle_allocator`): the first run pays for fresh pages where the process's allocator
@@ -160,6 +164,100 @@ def _numbers(n_ops: int, new_numbers: bool) -> Iterator[list[float]]:
         return itertools.repeat([0.5 if i % 2 else 1.0001 for i in range(n_ops)])
     pool = [(0.5 if i % 2 else 1.0001) + i * 1e-9 for i in range(5 * n_ops)]
     return itertools.cycle([pool[k * n_ops:(k + 1) * n_ops] for k in range(5)])
+
+
+# ---- a whole network: makemore part 4's training step (examples/backprop_ninja.py) ----------
+
+NINJA = Path(__file__).resolve().parent.parent / "examples" / "backprop_ninja.py"
+
+
+def ninja() -> dict[str, Any]:
+    """The example's functions (it is a script, not a module of the package)."""
+    import runpy
+
+    return runpy.run_path(str(NINJA), run_name="backprop_ninja")
+
+
+def network_methods() -> dict[str, Callable[[], object]]:
+    """One training step of the example's network (batch 32: forward, then backward), each
+    returning the parameters' gradients by name: the engine (the example's own forward), numpy
+    forward + the example's backward by hand, and torch eager autograd on the same ops."""
+    example = ninja()
+    rng = np.random.default_rng(0)
+    params: dict[str, np.ndarray] = example["parameters"](rng)
+    xb, yb = example["batch"](rng)
+    names = example["PARAMETERS"]
+
+    def engine() -> object:
+        t = example["forward"](params, xb, yb)
+        t["loss"].backward()
+        return {name: t[name].grad for name in names}
+
+    def by_hand() -> object:
+        grads = example["manual_backward"](_numpy_forward(params, xb, yb, example["EPS"]), xb, yb)
+        return {name: grads[name] for name in names}
+
+    methods: dict[str, Callable[[], object]] = {"engine": engine, "numpy + by hand": by_hand}
+    if torch is not None:
+        tp = {name: torch.from_numpy(value) for name, value in params.items()}
+        tx, ty = torch.from_numpy(xb), torch.from_numpy(yb)
+
+        def torch_eager() -> object:
+            p = {name: value.detach().requires_grad_() for name, value in tp.items()}
+            _torch_forward(p, tx, ty, example["EPS"]).backward()
+            return {name: p[name].grad for name in names}
+
+        methods["torch eager"] = torch_eager
+    return methods
+
+
+def _numpy_forward(p: dict[str, np.ndarray], xb: np.ndarray, yb: np.ndarray,
+                   eps: float) -> dict[str, np.ndarray]:
+    """The example's forward pass in numpy: every value by name, as its backward reads them."""
+    n = len(xb)
+    v = dict(p)
+    v["emb"] = p["C"][xb]
+    v["embcat"] = v["emb"].reshape(n, -1)
+    v["hprebn"] = v["embcat"] @ p["W1"] + p["b1"]
+    v["bnmeani"] = v["hprebn"].mean(0, keepdims=True)
+    v["bndiff"] = v["hprebn"] - v["bnmeani"]
+    v["bndiff2"] = v["bndiff"] ** 2
+    v["bnvar"] = v["bndiff2"].sum(0, keepdims=True) / (n - 1)
+    v["bnvar_inv"] = (v["bnvar"] + eps) ** -0.5
+    v["bnraw"] = v["bndiff"] * v["bnvar_inv"]
+    v["hpreact"] = p["bngain"] * v["bnraw"] + p["bnbias"]
+    v["h"] = np.tanh(v["hpreact"])
+    v["logits"] = v["h"] @ p["W2"] + p["b2"]
+    v["logit_maxes"] = v["logits"].max(1, keepdims=True)
+    v["norm_logits"] = v["logits"] - v["logit_maxes"]
+    v["counts"] = np.exp(v["norm_logits"])
+    v["counts_sum"] = v["counts"].sum(1, keepdims=True)
+    v["counts_sum_inv"] = v["counts_sum"] ** -1
+    v["probs"] = v["counts"] * v["counts_sum_inv"]
+    v["logprobs"] = np.log(v["probs"])
+    v["loss"] = -v["logprobs"][np.arange(n), yb].mean()
+    return v
+
+
+def _torch_forward(p: dict[str, Any], xb: Any, yb: Any, eps: float) -> Any:
+    """The example's forward pass with torch's ops, op for op; returns the loss."""
+    n = len(xb)
+    hprebn = p["C"][xb].view(n, -1) @ p["W1"] + p["b1"]
+    bndiff = hprebn - hprebn.mean(0, keepdim=True)
+    bnvar = (bndiff**2).sum(0, keepdim=True) / (n - 1)
+    hpreact = p["bngain"] * (bndiff * (bnvar + eps) ** -0.5) + p["bnbias"]
+    logits = torch.tanh(hpreact) @ p["W2"] + p["b2"]
+    counts = (logits - logits.max(1, keepdim=True).values).exp()
+    probs = counts * counts.sum(1, keepdim=True) ** -1
+    return -probs.log()[torch.arange(n), yb].mean()
+
+
+def assert_same_network_grads(got: dict[str, Any], want: dict[str, Any], name: str) -> None:
+    """``got``'s parameter gradients are ``want``'s, to float64 rounding."""
+    for key, w in want.items():
+        g = got[key].detach().numpy() if hasattr(got[key], "detach") else got[key]
+        np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12,
+                                   err_msg=f"{name}: d{key} differs from the engine's")
 
 
 # ---- the peers a learner would otherwise pick (the optional `peers` extra) -----------------
@@ -418,6 +516,22 @@ def measure_one_thread_last(rows: list[dict[str, Any]], rounds: int, target: flo
             samples, "engine", "torch eager, 1 thread")
 
 
+def measure_network(rounds: int, target: float) -> dict[str, Any]:
+    """A training step of the example's network (`network_methods`), every method checked
+    first to give the engine's parameter gradients: medians and paired ratios to the engine."""
+    methods = network_methods()
+    want = methods["engine"]()
+    for name, fn in methods.items():
+        assert_same_network_grads(fn(), want, name)  # type: ignore[arg-type]
+    warm_up(methods, 0.05)
+    samples = sample_times(methods, rounds, target)
+    times = {name: statistics.median(s) for name, s in samples.items()}
+    _progress("network step", times)
+    return {"batch": 32, "seconds": times,
+            "ratios": {f"engine / {other}": paired_ratio(samples, "engine", other)
+                       for other in methods if other != "engine"}}
+
+
 def measure_chains(rounds: int, target: float) -> tuple[dict[str, float], dict[str, float]]:
     """Per-op overhead of the 1,000-op chains (the same two numbers; a new number at every
     op), for the engine and torch: seconds per op, and the engine's paired ratios to torch."""
@@ -503,7 +617,8 @@ def run_part(part: str, quick: bool) -> dict[str, Any]:
         cases = [(n, d, "float64") for n, d in SIZES if not quick or n * d < 10**6]
         found = measure_bn(cases, rounds, target)
         settle_allocator()
-        return {**seen, "bn": found, "bn_settled": measure_bn(cases, rounds, target)}
+        return {**seen, "bn": found, "bn_settled": measure_bn(cases, rounds, target),
+                "network": measure_network(rounds, target)}
     raise ValueError(f"no such part: {part}")
 
 
@@ -564,6 +679,7 @@ def run(quick: bool) -> dict[str, Any]:
                    "1k": [t / 1000 for t in long["engine"]]}
     chain_ratios["100k / 1k"] = paired_ratio(long_per_op, "100k", "1k")
     results["chain_ratios"] = chain_ratios
+    results["network"] = measure_network(rounds, target)
 
     for n, d in ([(1024, 256)] if quick else [(1024, 256), (4096, 1024)]):
         methods = bn_methods(*inputs(n, d, "float64"))
@@ -616,6 +732,12 @@ def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
         check("per-op overhead, a new number at every op, engine / torch",
               chains["engine / torch, new numbers"], 0.5)
     check("per op, 100k chain / 1k chain", chains["100k / 1k"], 2.0)
+    for network, where in ((results.get("network"), ""),
+                           ((results.get("one_blas_thread") or {}).get("network"),
+                            f", {_env_text(ONE_BLAS_THREAD_ENV)}")):
+        if network and "engine / torch eager" in network["ratios"]:
+            check(f"network step (batch 32){where}, engine / torch eager",
+                  network["ratios"]["engine / torch eager"], 0.5)
     for row in results["memory"]:
         b = row["bytes"]
         check(f"peak memory, engine / numpy + staged, {row['N']}×{row['D']}",
@@ -647,6 +769,7 @@ def report(results: dict[str, Any]) -> str:
         lines += _bn_table(results["bn_settled"])
     lines += _one_blas_thread_section(results.get("one_blas_thread"))
     lines += _chains_section(results)
+    lines += _network_section(results)
     lines += _peers_section(results.get("peers"))
     lines += ["", "Peak memory of forward+backward (tracemalloc), MB"]
     for row in results["memory"]:
@@ -701,6 +824,28 @@ def _chains_section(results: dict[str, Any]) -> list[str]:
     lines.append(f"  {'engine, a 100,000-op chain':<34}{per_op['engine 100k'] * 1e6:>10.2f}")
     if "error" in plain:
         lines.append(f"  {_env_text(plain['env'])}: not measured ({plain['error']})")
+    return lines
+
+
+def _network_section(results: dict[str, Any]) -> list[str]:
+    """The example's training step, in this process and with OpenBLAS on one thread."""
+    found = [("this process", results.get("network")),
+             (_env_text(ONE_BLAS_THREAD_ENV),
+              (results.get("one_blas_thread") or {}).get("network"))]
+    runs: list[tuple[str, dict[str, Any]]] = [(where, row) for where, row in found if row]
+    if not runs:
+        return []
+    names = list(dict.fromkeys(name for _, row in runs for name in row["seconds"]))
+    labels = [*names, *(f"engine / {other}" for other in names[1:])]
+    width = max(len(label) for label in labels) + 4
+    lines = ["", "A training step of makemore part 4's network (examples/backprop_ninja.py, "
+             "batch 32, forward+backward), median ms per call; ratios: median over rounds",
+             " " * width + "".join(f"{where:>26}" for where, _ in runs)]
+    for label in labels:
+        key, scale = ("ratios", 1.0) if label.startswith("engine / ") else ("seconds", 1e3)
+        lines.append(f"  {label}".ljust(width) + "".join(
+            f"{row[key][label] * scale:>26.3f}" if label in row[key] else f"{'—':>26}"
+            for _, row in runs))
     return lines
 
 

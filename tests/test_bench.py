@@ -373,3 +373,93 @@ def test_the_performance_doc_shows_the_committed_run() -> None:
     table = report[report.index("BN forward+backward, median ms per call"):]
     assert table in doc
     assert "(docs/performance.md)" in (root / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_network_step_methods_give_the_engines_parameter_gradients() -> None:
+    methods = BENCH["network_methods"]()
+    assert set(methods) >= {"engine", "numpy + by hand"}
+    assert ("torch eager" in methods) == (importlib.util.find_spec("torch") is not None)
+    want = methods["engine"]()
+    assert sorted(want) == sorted(["C", "W1", "b1", "W2", "b2", "bngain", "bnbias"])
+    for name, fn in methods.items():
+        BENCH["assert_same_network_grads"](fn(), want, name)
+    wrong = {**want, "W1": want["W1"] * (1 + 1e-6)}
+    with pytest.raises(AssertionError, match="dW1 differs"):
+        BENCH["assert_same_network_grads"](wrong, want, "wrong")
+
+
+def test_the_network_step_is_timed_side_by_side_in_the_run_and_checked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[tuple[str, object]] = []
+    results = _fake_run(monkeypatch, events)
+    timed = {"engine", "numpy + by hand"} | ({"torch eager"} if BENCH["torch"] else set())
+    assert ("sample", frozenset(timed)) in events
+    threads = events.index(("threads", 1)) if ("threads", 1) in events else len(events)
+    assert events.index(("sample", frozenset(timed))) < threads  # before torch is held to 1
+    network = results["network"]
+    assert network["batch"] == 32 and set(network["seconds"]) == timed
+    assert network["ratios"]["engine / numpy + by hand"] == 1.0
+    checks = {c["check"]: c for c in results["checks"]}
+    if BENCH["torch"]:
+        check = checks["network step (batch 32), engine / torch eager"]
+        assert (check["ratio"], check["limit"], check["ok"]) == (1.0, 0.5, False)
+    assert "A training step of makemore part 4's network" in BENCH["report"](results)
+
+
+def test_the_one_blas_thread_part_times_the_network_step_too(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    module = BENCH["run_part"].__globals__
+    monkeypatch.setitem(module, "warm_up", lambda methods, seconds: None)
+    monkeypatch.setitem(module, "measure_bn", lambda cases, rounds, target: [])
+    monkeypatch.setitem(module, "settle_allocator", lambda: None)
+    monkeypatch.setitem(module, "measure_network", lambda rounds, target: {"timed": rounds})
+    part = BENCH["run_part"]("bn", True)
+    assert part["network"] == {"timed": 5}
+
+
+def test_network_checks_and_report_from_given_numbers() -> None:
+    def row(engine: float, torch: float) -> dict[str, object]:
+        return {"batch": 32,
+                "seconds": {"engine": engine, "numpy + by hand": 0.25e-3, "torch eager": torch},
+                "ratios": {"engine / numpy + by hand": engine / 0.25e-3,
+                           "engine / torch eager": engine / torch}}
+
+    bn = [{"N": 4, "D": 5, "dtype": "float64", "seconds": {"engine": 1.0},
+           "ratios": {"engine / numpy + staged": 1.0}}]
+    results = {
+        "machine": {"python": "3", "numpy": "2", "torch": "2", "cpus": 2}, "quick": True,
+        "bn": bn, "memory": [],
+        "chains": {"engine": 2e-6, "torch": 5e-6, "engine 100k": 3e-6},
+        "chain_ratios": {"engine / torch": 0.4, "100k / 1k": 1.5},
+        "network": row(0.6e-3, 60e-3),  # torch slowed by the threads of numpy's OpenBLAS
+        "one_blas_thread": {"env": {"OPENBLAS_NUM_THREADS": "1"}, "bn": bn, "bn_settled": bn,
+                            "network": row(0.6e-3, 0.75e-3)},
+    }
+    checks = {c["check"]: c for c in BENCH["checks"](results)}
+    here = checks["network step (batch 32), engine / torch eager"]
+    alone = checks["network step (batch 32), OPENBLAS_NUM_THREADS=1, "
+                   "engine / torch eager"]
+    assert here["ratio"] == pytest.approx(0.01) and here["ok"]
+    assert alone["ratio"] == pytest.approx(0.8) and (alone["limit"], alone["ok"]) == (0.5, False)
+    results["checks"] = list(checks.values())
+    text = BENCH["report"](results)
+    section = text.split("A training step of makemore part 4's network")[1].splitlines()
+    assert section[1].split() == ["this", "process", "OPENBLAS_NUM_THREADS=1"]
+    assert section[2].split() == ["engine", "0.600", "0.600"]
+    assert section[4].split() == ["torch", "eager", "60.000", "0.750"]
+    assert section[6].split() == ["engine", "/", "torch", "eager", "0.010", "0.800"]
+    assert "MISSED" in text
+    del results["network"], results["one_blas_thread"]
+    assert "A training step" not in BENCH["report"](results)  # older runs: no section
+
+
+def test_a_network_method_with_other_gradients_is_never_timed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    module = BENCH["measure_network"].__globals__
+    methods = BENCH["network_methods"]()
+    right = methods["engine"]()
+    methods["numpy + by hand"] = lambda: {**right, "b2": right["b2"] + 1e-3}
+    monkeypatch.setitem(module, "network_methods", lambda: methods)
+    monkeypatch.setitem(module, "sample_times", lambda *args: pytest.fail("timed"))
+    with pytest.raises(AssertionError, match="numpy \\+ by hand: db2 differs"):
+        BENCH["measure_network"](3, 0.0)

@@ -32,7 +32,7 @@ from typing import NoReturn  # noqa: E402
 
 from autograd_bn import __version__  # noqa: E402
 
-COMMANDS: tuple[str, ...] = ("compare", "graph", "trace", "report", "bench")
+COMMANDS: tuple[str, ...] = ("compare", "check", "graph", "trace", "report", "bench")
 """Subcommand modules of this package, in the order ``--help`` lists them."""
 
 
