@@ -98,10 +98,11 @@ def _normalise(x: Tensor, gamma: Tensor, beta: Tensor, eps: float, x_arr: np.nda
     squared = _label(centred**2, 4)
     var = _label(squared.mean(axis=0), 5)
     # A finite x can still overflow: (x − mean)² of x ≈ 1e20 in float32 is inf, and BN would
-    # quietly return β. The mean and the variance are (D,): checking them costs next to nothing.
-    problem = forward_problem(x_arr, mean.data, var.data, centred.data, squared.data)
-    if problem is not None:
-        raise BNOverflowError(problem)
+    # quietly return β. One look at the (D,) mean and variance, and a closer one only then.
+    if not _finite(var.data):  # (a non-finite mean makes the variance non-finite too)
+        problem = forward_problem(x_arr, mean.data, var.data, centred.data, squared.data)
+        if problem is not None:
+            raise BNOverflowError(problem)
     shifted = var + epsilon
     shifted._label = "(5)+ε"
     std = _label(shifted.sqrt(), 6)
@@ -109,10 +110,16 @@ def _normalise(x: Tensor, gamma: Tensor, beta: Tensor, eps: float, x_arr: np.nda
     x_hat = _label(centred * inv_std, 8)
     scaled = _label(x_hat * gamma, 10)
     out = _label(scaled + beta, 12)
-    problem = output_problem(gamma.data, beta.data, x_arr.shape[0], out.data)
-    if problem is not None:
-        raise BNOverflowError(problem)
+    if not _finite(out.data):  # (γ or β so large that γ·x̂ + β overflows)
+        problem = output_problem(gamma.data, beta.data, x_arr.shape[0], out.data)
+        if problem is not None:
+            raise BNOverflowError(problem)
     return out
+
+
+def _finite(*arrays: np.ndarray) -> bool:
+    """Whether every value of the arrays is finite (no NaN, no infinity)."""
+    return all(np.logical_and.reduce(np.isfinite(a), axis=None) for a in arrays)
 
 
 def _label(t: Tensor, number: int) -> Tensor:

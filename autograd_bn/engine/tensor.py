@@ -114,6 +114,8 @@ class Tensor:
     def _with(self, other: Any, op: Op, scalar_op: Op) -> Tensor:
         """``self op other`` (``other op self`` for add and mul, which commute): a number
         becomes the scalar op's parameter c; anything else a Tensor."""
+        if isinstance(other, Tensor):
+            return make(op, (self, other))
         if isinstance(other, params.NUMBERS):
             return make(scalar_op, (self,), params.number(other))
         return make(op, (self, lift(other)))
@@ -141,11 +143,8 @@ class Tensor:
             ours = sums.pop(id(g), None) is not None  # (from here on, VJPs may pass it on)
             if on_node is not None:
                 on_node(node, g)
-            if node._op is None:  # a leaf: gradients add up over backward calls
-                if node.grad is not None:
-                    node.grad = _add(node.grad, g)
-                else:  # an array of its own: a sum made here, else a copy
-                    node.grad = g if ours else g.copy()
+            if node._op is None:  # a leaf: gradients add up over calls, in an array of its own
+                node.grad = (g if ours else g.copy()) if node.grad is None else _add(node.grad, g)
                 continue
             node.grad = g
             for i, parent in enumerate(node.parents):
@@ -269,7 +268,8 @@ def make(op: Op, inputs: tuple[Tensor, ...], settings: Mapping[str, Any] = _NO_P
     """Run ``op`` forward on the inputs' data and record the result as a new node."""
     a = inputs[0]
     if len(inputs) == 1:
-        data, requires_grad = op.forward(a.data, **settings), a.requires_grad
+        data = op.forward(a.data, **settings) if settings else op.forward(a.data)
+        requires_grad = a.requires_grad
     else:  # (an op of two tensors has no settings)
         b = inputs[1]
         data, requires_grad = op.forward(a.data, b.data), a.requires_grad or b.requires_grad
