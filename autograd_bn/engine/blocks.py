@@ -13,7 +13,8 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 
-_current: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("block", default=())
+CURRENT: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("block", default=())
+"""The path of the block being built in (read it with `current`)."""
 
 
 @contextlib.contextmanager
@@ -29,14 +30,14 @@ def block(name: str) -> Iterator[tuple[str, ...]]:
     if not name.strip() or "/" in name or not name.isprintable():
         raise ValueError(f"a block's name must be non-empty and printable, without '/': "
                          f"got {name!r}")
-    path = (*_current.get(), name)
-    token = _current.set(path)
+    path = (*CURRENT.get(), name)
+    token = CURRENT.set(path)
     try:
         yield path
     finally:
-        _current.reset(token)
+        CURRENT.reset(token)
 
 
 def current() -> tuple[str, ...]:
     """The path of the block being built in, ``()`` outside any block."""
-    return _current.get()
+    return CURRENT.get()

@@ -20,10 +20,10 @@ def as_float_array(data: Any, what: str = "data") -> np.ndarray:
     kept as given. Complex, object, string and other non-real data, and wider floats
     (float128), raise `TypeError` naming the dtype.
     """
-    if isinstance(data, np.ma.MaskedArray):
-        raise TypeError(f"{what} is a masked array: the engine would ignore its mask; pass "
-                        "data.filled(value) or data.compressed() instead")
     if type(data) is not np.ndarray:  # lists, numbers, and subclasses such as np.matrix
+        if isinstance(data, np.ma.MaskedArray):
+            raise TypeError(f"{what} is a masked array: the engine would ignore its mask; "
+                            "pass data.filled(value) or data.compressed() instead")
         try:
             data = np.asarray(data)
         except (ValueError, TypeError) as exc:

@@ -59,7 +59,7 @@ class Tensor:
         self.parents: tuple[Tensor, ...] = ()
         self.params: Mapping[str, Any] = _NO_PARAMS
         self.requires_grad = requires_grad
-        self.block = blocks.current()  # the `with block(...)` it was made in, if any
+        self.block = blocks.CURRENT.get()  # the `with block(...)` it was made in, if any
         self._order = next(_creation_order)
 
     # ---- the ops: each builds one node (see the op table in ops.py) -----------------------
@@ -282,7 +282,7 @@ def make(op: Op, inputs: tuple[Tensor, ...], settings: Mapping[str, Any] = _NO_P
     node.parents = inputs
     node.params = settings
     node.requires_grad = requires_grad
-    node.block = blocks.current()
+    node.block = blocks.CURRENT.get()  # (the block being built in, if any)
     node._order = next(_creation_order)
     return node
 
@@ -316,7 +316,6 @@ def _matrices(a: Any, b: Any) -> tuple[Tensor, Tensor]:
 
 def read_only(array: Array) -> Array:
     """``array`` seen read-only (a view: no copy), so a graph's values cannot be changed."""
-    if array.flags.writeable:
-        array = array.view()
-        array.flags.writeable = False
-    return array
+    view = array.view()
+    view.flags.writeable = False
+    return view
