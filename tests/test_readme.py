@@ -43,6 +43,11 @@ def test_readme_transcripts_match_the_program(command: str, shown: str,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     """Every line the README shows of a command's output is a line of its real output."""
     from autograd_bn.cli import main
+    from autograd_bn.engine import kernels
+
+    if kernels.is_plain() and command.startswith("autograd-bn check"):
+        pytest.skip("the README shows which of makemore's gradients come out bit for bit with "
+                    "the fast kernels; on the plain ones (BLAS sums aside) more of them do")
 
     main(command.split()[1:])
     actual = {_TIME.sub("", line.rstrip()) for line in capsys.readouterr().out.splitlines()}
