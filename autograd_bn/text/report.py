@@ -101,11 +101,7 @@ def build_report(problem: Problem, *, collapse: bool | Sequence[str] = False,
                      "5·randn + 12, γ, β and\nthe upstream gradient <code>dout</code> = randn, "
                      f"from <code>np.random.seed({problem.seed})</code>.\n")
     sections = [
-        ("compare", "Every backward pass",
-         "Every backward pass against autograd and a numerical gradient",
-         comparison_html(comparison.to_dict()) + '\n<details class="screen-only"><summary>As '
-         "printed by <code>autograd-bn compare</code></summary>\n<pre>"
-         f"{escape(format_table(comparison))}</pre></details>"),
+        compare_section(comparison),
         ("trace", "The backward pass, step by step",
          "The backward pass, node by node, beside the seed's staged backward",
          trace_html(trace)),
@@ -140,11 +136,7 @@ def build_layer_report(layer: LayerProblem, *, user: Any = None, numerical: bool
         summary.insert(0, (trace.all_match, "trace: every seed-style intermediate matches"
                            if trace.all_match else "trace: an intermediate does not match"))
     sections = [
-        ("compare", "Every backward pass",
-         "Every backward pass against autograd and a numerical gradient",
-         comparison_html(comparison.to_dict()) + '\n<details class="screen-only"><summary>As '
-         "printed by <code>autograd-bn compare</code></summary>\n<pre>"
-         f"{escape(format_table(comparison))}</pre></details>"),
+        compare_section(comparison),
         ("trace", "The backward pass, step by step",
          "The backward pass, node by node" + (", beside the staged pass" if staged else ""),
          trace_html(trace) if staged else "<p>Step through it above, node by node.</p>"),
@@ -155,6 +147,16 @@ def build_layer_report(layer: LayerProblem, *, user: Any = None, numerical: bool
                 sections=sections, start=None,
                 graph_text="The layer built from primitive ops:")
     return Report(html, trace, comparison)
+
+
+def compare_section(comparison: Comparison) -> tuple[str, str, str, str]:
+    """The report's section with every backward pass against autograd and the numerical
+    gradient: the table as HTML, and as `autograd-bn compare` prints it."""
+    return ("compare", "Every backward pass",
+            "Every backward pass against autograd and a numerical gradient",
+            comparison_html(comparison.to_dict()) + '\n<details class="screen-only"><summary>'
+            "As printed by <code>autograd-bn compare</code></summary>\n<pre>"
+            f"{escape(format_table(comparison))}</pre></details>")
 
 
 def write_report(problem: Problem, path: str | os.PathLike[str], **compare_options: Any
