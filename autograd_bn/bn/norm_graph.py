@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd_bn.bn.primitives import SEED_LABELS
+from autograd_bn.bn.primitives import SEED_LABELS, scale_and_shift
 from autograd_bn.engine.tensor import Tensor
 
 Axes = tuple[int, ...]
@@ -47,7 +47,7 @@ def normalise(x: Tensor, gamma: Tensor, beta: Tensor, eps: float, axes: Axes, *,
                      "(5) var (÷(M−1))")
     else:
         var = _label(squared.mean(axis=axes, keepdims=True), 5)
-    return _finish(centred, var, epsilon, gamma, beta)
+    return scale_and_shift(centred, var, epsilon, gamma, beta)
 
 
 def normalise_test(x: Tensor, gamma: Tensor, beta: Tensor, eps: float,
@@ -57,15 +57,4 @@ def normalise_test(x: Tensor, gamma: Tensor, beta: Tensor, eps: float,
     mean = Tensor(running_mean, label="(2) running mean", requires_grad=False)
     var = Tensor(running_var, label="(5) running var", requires_grad=False)
     centred = _label(x - mean, 3, "(3) x − running mean")
-    return _finish(centred, var, epsilon, gamma, beta)
-
-
-def _finish(centred: Tensor, var: Tensor, epsilon: Tensor, gamma: Tensor,
-            beta: Tensor) -> Tensor:
-    shifted = var + epsilon
-    shifted._label = "(5)+ε"
-    std = _label(shifted.sqrt(), 6)
-    inv_std = _label(std.reciprocal(), 7)
-    x_hat = _label(centred * inv_std, 8)
-    scaled = _label(x_hat * gamma, 10)
-    return _label(scaled + beta, 12)
+    return scale_and_shift(centred, var, epsilon, gamma, beta)

@@ -103,18 +103,25 @@ def _normalise(x: Tensor, gamma: Tensor, beta: Tensor, eps: float, x_arr: np.nda
         problem = forward_problem(x_arr, mean.data, var.data, centred.data, squared.data)
         if problem is not None:
             raise BNOverflowError(problem)
+    out = scale_and_shift(centred, var, epsilon, gamma, beta)
+    if not _finite(out.data):  # (γ or β so large that γ·x̂ + β overflows)
+        problem = output_problem(gamma.data, beta.data, x_arr.shape[0], out.data)
+        if problem is not None:
+            raise BNOverflowError(problem)
+    return out
+
+
+def scale_and_shift(centred: Tensor, var: Tensor, epsilon: Tensor, gamma: Tensor,
+                    beta: Tensor) -> Tensor:
+    """Nodes (5)+ε to (12): std = √(var + ε), x̂ = (x − mean)·(1/std), out = γ·x̂ + β (the
+    whole family ends this way, whatever axes its mean and variance are over)."""
     shifted = var + epsilon
     shifted._label = "(5)+ε"
     std = _label(shifted.sqrt(), 6)
     inv_std = _label(std.reciprocal(), 7)
     x_hat = _label(centred * inv_std, 8)
     scaled = _label(x_hat * gamma, 10)
-    out = _label(scaled + beta, 12)
-    if not _finite(out.data):  # (γ or β so large that γ·x̂ + β overflows)
-        problem = output_problem(gamma.data, beta.data, x_arr.shape[0], out.data)
-        if problem is not None:
-            raise BNOverflowError(problem)
-    return out
+    return _label(scaled + beta, 12)
 
 
 def _finite(*arrays: np.ndarray) -> bool:
