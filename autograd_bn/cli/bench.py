@@ -17,12 +17,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="measure the engine against the hand-written passes and torch (medians, ratios)",
         description="Run benchmarks/bench.py from the source tree (it is not installed with "
         "the package): BN forward+backward at four sizes in float64 and the two large ones in "
-        "float32, per-op overhead, a 100,000-op chain and peak memory, each measured side by "
-        "side in this process, with the ratios the engine is held to.",
+        "float32 (again with OPENBLAS_NUM_THREADS=1, in a process of its own), per-op "
+        "overhead with repeated and with new numbers (and on the plain kernels), a 100,000-op "
+        "chain, a training step of makemore's network, peak memory and, with the peers extra "
+        "(pip install -e '.[peers]'), HIPS autograd, jax and micrograd: each measured side by "
+        "side, with the ratios the engine is held to. Drawing times: benchmarks/render.py.",
         epilog="exit status: 0 when it ran (the checks are reported, not enforced: timings on "
         "a shared machine are noisy), 2 when it could not run.",
     )
-    parser.add_argument("--quick", action="store_true", help="fewer rounds: under a minute")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer rounds: about a minute without the peers")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     add_memory_arg(parser)
     parser.set_defaults(run=run)

@@ -68,7 +68,7 @@ def add_memory_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-memory", type=parse_size, default=None, metavar="SIZE",
         help=f"refuse to start when the estimated peak memory is above SIZE (e.g. 2G, 512M; "
-        f"none: no limit); default {FRACTION:.0%} of the memory available now")
+        f"none: no limit); default {FRACTION * 100:.0f}%% of the memory available now")
 
 
 def available() -> int | None:

@@ -72,3 +72,13 @@ def test_name_without_a_layer_is_refused(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["compare", "--name", "mine"]) == 2
     assert "--name names your layer's row: it needs --forward and --backward" in (
         capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, None])
+def test_every_help_page_prints(command: str | None, capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse %-formats help texts: a bare % in one (``75% of``) broke every --help."""
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"] if command else ["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: autograd-bn") and "--help" in out
