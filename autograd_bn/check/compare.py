@@ -36,7 +36,7 @@ from autograd_bn.check.metrics import (
     scales,
     tolerance,
 )
-from autograd_bn.check.overflow import refuse_overflow
+from autograd_bn.check.overflow import refuse_bn_overflow
 from autograd_bn.check.results import Comparison, Row
 from autograd_bn.check.runners import DESCRIPTIONS, median_time, torch_available
 from autograd_bn.check.userimpl import UserImpl, UserSpec
@@ -170,9 +170,7 @@ def compare(
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
         ref_out, ref_grads, seconds, calls = runners.autograd(p, repeats)
         _, cache = manual.batchnorm_forward(p.x, p.gamma, p.beta, p.eps)
-        refuse_overflow([("(2) mean", cache[1]), ("(5) var", cache[2]), ("(6) std", cache[3]),
-                         ("(8) x̂", cache[5]), ("(12) out", ref_out),
-                         *zip(GRADS, ref_grads, strict=True)], p.x)
+        refuse_bn_overflow(cache[1], cache[2], cache[3], cache[5], ref_out, ref_grads, p.x)
         ref_error = reference_error(p, ref_out, ref_grads, sizes)
     if not np.isfinite(ref_error):
         raise ValueError(f"autograd in {dtype} is not finite where float64 is: the tolerance "

@@ -26,7 +26,7 @@ from autograd_bn.check.metrics import (
     numerical_resolution,
     tolerance,
 )
-from autograd_bn.check.overflow import refuse_overflow
+from autograd_bn.check.overflow import refuse_bn_overflow
 from autograd_bn.check.results import Comparison, Row
 from autograd_bn.check.usercall import Call, check_result
 from autograd_bn.engine.gradcheck import numerical_gradient
@@ -103,9 +103,8 @@ def compare_layer(p: LayerProblem, *, user: Any = None, numerical_grad: bool | N
     seconds, calls = runners.median_time(lambda: out_t.backward(dout_view), repeats, reset)
     _, cache = layers.manual_forward(p)
     with np.errstate(over="ignore", invalid="ignore"):
-        refuse_overflow([("(2) mean", cache.mean), ("(5) var", cache.var), ("(6) std", cache.std),
-                         ("(8) x̂", cache.x_hat), ("(12) out", ref_out),
-                         *zip(GRADS, ref_grads, strict=True)], p.x)
+        refuse_bn_overflow(cache.mean, cache.var, cache.std, cache.x_hat, ref_out, ref_grads,
+                           p.x)
     tol = tolerance(dtype) if dtype == "float64" else 10 * tolerance(dtype)
     num_tol = max(tol, NUMERICAL_TOLERANCE)
     notes: list[str] = []

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from autograd_bn.check.metrics import max_abs
+from autograd_bn.check.metrics import GRADS, max_abs
 
 
 def refuse_overflow(steps: Iterable[tuple[str, np.ndarray]], x: np.ndarray) -> None:
@@ -27,3 +27,11 @@ def refuse_overflow(steps: Iterable[tuple[str, np.ndarray]], x: np.ndarray) -> N
                 f"{max_abs(x):.1e}, squares of its spread pass {dtype}'s largest number "
                 f"{largest:.1e}); the comparison would be meaningless: use --dtype float64 "
                 "or smaller inputs")
+
+
+def refuse_bn_overflow(mean: np.ndarray, var: np.ndarray, std: np.ndarray, x_hat: np.ndarray,
+                       out: np.ndarray, grads: Iterable[np.ndarray], x: np.ndarray) -> None:
+    """`refuse_overflow` over the steps every layer of BN's family has, in the seed's
+    numbering: (2) mean, (5) var, (6) std, (8) x̂, (12) out, then dx, dgamma, dbeta."""
+    refuse_overflow([("(2) mean", mean), ("(5) var", var), ("(6) std", std), ("(8) x̂", x_hat),
+                     ("(12) out", out), *zip(GRADS, grads, strict=True)], x)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import runpy
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -297,15 +298,9 @@ def test_two_thousand_nodes_render_to_svg(tmp_path: Path) -> None:
 # ---- graphs past BN: no hub node -----------------------------------------------------------
 
 
-def mlp_like(layers: int) -> Tensor:
-    """A network that reuses one weight and one bias in every layer (each a hub)."""
-    rng = np.random.default_rng(0)
-    h = Tensor(rng.standard_normal((4, 3)), label="x")
-    w, b = Tensor(rng.standard_normal(3), label="w"), Tensor(rng.standard_normal(3), label="b")
-    for _ in range(layers):
-        z = h * w + b
-        h = z * 0.5 + (z * z + 1e-5).sqrt() * 0.5
-    return h.sum()
+# A network that reuses one weight and one bias in every layer (each a hub): the benchmark's.
+mlp_like = runpy.run_path(str(Path(__file__).resolve().parents[2] / "benchmarks" /
+                              "render.py"))["shared_weight_network"]
 
 
 def out_degrees(source: str) -> Counter[str]:
