@@ -37,6 +37,19 @@ VIEWPORT = (1280, 900)
 """A laptop's browser window, in CSS pixels."""
 
 
+def require_chromium() -> None:
+    """For a test module that needs Chromium: skip it where Chromium is missing, fail under CI
+    (where .ci/run installs it)."""
+    import pytest
+
+    if find_chromium() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is required under CI (apt-get install chromium; see .ci/run)",
+                        pytrace=False)
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)",
+                    allow_module_level=True)
+
+
 def find_chromium() -> str | None:
     """The Chromium program: ``$CHROMIUM`` if set, else the first of `NAMES` on PATH."""
     given = os.environ.get("CHROMIUM")

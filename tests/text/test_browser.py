@@ -7,7 +7,6 @@ README's ``docs/report_screenshot.png``.
 
 from __future__ import annotations
 
-import os
 import struct
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,9 @@ import pytest
 from autograd_bn.bn.primitives import SEED_LABELS, batchnorm
 from autograd_bn.bn.problem import make_problem
 from autograd_bn.text.report import build_report
-from tests.browser import VIEWPORT, find_chromium, inspect
+from tests.browser import VIEWPORT, inspect, require_chromium
 
-if find_chromium() is None:
-    if os.environ.get("CI") == "true":
-        pytest.fail("Chromium is required under CI (apt-get install chromium; see .ci/run)",
-                    pytrace=False)
-    pytest.skip("Chromium is not installed (Debian: apt-get install chromium)",
-                allow_module_level=True)
+require_chromium()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import time
 from pathlib import Path
@@ -19,14 +18,9 @@ from autograd_bn.bn.primitives import batchnorm
 from autograd_bn.bn.problem import make_problem
 from autograd_bn.check.trace import trace_graph
 from autograd_bn.text.report import Report, build_report, write_graph_report
-from tests.browser import Chromium, find_chromium
+from tests.browser import Chromium, require_chromium
 
-if find_chromium() is None:
-    if os.environ.get("CI") == "true":
-        pytest.fail("Chromium is required under CI (apt-get install chromium; see .ci/run)",
-                    pytrace=False)
-    pytest.skip("Chromium is not installed (Debian: apt-get install chromium)",
-                allow_module_level=True)
+require_chromium()
 
 STATE = """(() => {
   const panel = document.getElementById('step-panel');

@@ -4,7 +4,6 @@ buttons and the keys change the SVG's viewBox; reset restores it; a drag is not 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +11,9 @@ import pytest
 
 from autograd_bn.bn.problem import make_problem
 from autograd_bn.text.report import build_report
-from tests.browser import Chromium, find_chromium
+from tests.browser import Chromium, require_chromium
 
-if find_chromium() is None:
-    if os.environ.get("CI") == "true":
-        pytest.fail("Chromium is required under CI (apt-get install chromium; see .ci/run)",
-                    pytrace=False)
-    pytest.skip("Chromium is not installed (Debian: apt-get install chromium)",
-                allow_module_level=True)
+require_chromium()
 
 VIEW = "document.querySelector('#graph svg').getAttribute('viewBox').split(' ').map(Number)"
 # Where a viewport point lands in the graph, by the browser's own matrices (not the page's).
