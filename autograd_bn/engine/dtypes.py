@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_float_array", "check_finite", "refuse_non_finite"]
+__all__ = ["as_float_array", "check_finite", "read_only", "refuse_non_finite"]
 
 
 _FLOATS = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
@@ -65,3 +65,10 @@ def refuse_non_finite(arr: np.ndarray, name: str) -> None:
     if not finite.all():
         bad = int(finite.size - np.count_nonzero(finite))
         raise ValueError(f"{name} is not finite: it holds {bad} NaN or infinite value(s)")
+
+
+def read_only(array: np.ndarray) -> np.ndarray:
+    """``array`` seen read-only (a view: no copy), so a graph's values cannot be changed."""
+    view = array.view()
+    view.flags.writeable = False
+    return view

@@ -67,7 +67,7 @@ def fast_sum_axes(a: Array, axes: tuple[int, ...], keepdims: bool = False) -> Ar
     """A sum over the leading axes of a large row-major array (the rows of an (N, D) batch)
     as ones @ a: BLAS keeps several partial sums, so this is faster than numpy's row-by-row
     reduction and no less accurate. Other sums are numpy's. Always a new array."""
-    plan = _rows_plan(a.shape, axes, keepdims)
+    plan = _rows_plan(a.shape, axes, keepdims) if a.size >= SUM_WITH_BLAS_FROM else None
     if plan is None or type(a) is not np.ndarray or not a.flags.c_contiguous:
         return plain_sum_axes(a, axes, keepdims)
     rows, columns, shape = plan

@@ -16,8 +16,9 @@ Text = str | Callable[..., str]
 class Op:
     """One differentiable operation.
 
-    * ``forward(a, b, **params)`` computes the output from the inputs' arrays;
-    * ``vjps[i](g, out, a, b, **params)`` is the vector-Jacobian product for input i: it turns
+    * ``forward(a, b, *params)`` computes the output from the inputs' arrays and the op's
+      parameters (its settings, in the order ``params`` names them);
+    * ``vjps[i](g, out, a, b, *params)`` is the vector-Jacobian product for input i: it turns
       ``g`` = dL/d(out) into dL/d(input i). It may return an array of the broadcast shape: the
       engine then sums it back to the input's shape (`shapes.unbroadcast`), in one place;
     * ``texts[i]`` is the local derivative d(out)/d(input i) for people, a `str.format`
@@ -27,8 +28,9 @@ class Op:
     * ``shows``, for an op with a number in it (``x * 2``, ``x ** 3``), how the node shows it:
       a template over the parameters (``"·{c}"``).
 
-    An op takes one input or two; its settings (the axis of a sum, the p of ``x ** p``, the
-    number c of ``x * c``) are keyword parameters, checked by the `Tensor` method that builds it.
+    An op takes one input or two; ``params`` names its settings (the axis of a sum, the p of
+    ``x ** p``, the number c of ``x * c``), which the `Tensor` method that builds it checks.
+    An op of two inputs has none.
     """
 
     name: str
@@ -36,6 +38,7 @@ class Op:
     vjps: tuple[Vjp, ...]
     texts: tuple[Text, ...]
     shows: str | None = None
+    params: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.vjps) not in (1, 2):
@@ -44,6 +47,9 @@ class Op:
         if len(self.texts) != len(self.vjps):
             raise ValueError(f"op {self.name!r} needs one derivative text per input: "
                              f"{len(self.vjps)} VJPs, {len(self.texts)} texts")
+        if self.params and len(self.vjps) == 2:
+            raise ValueError(f"op {self.name!r} has two inputs and parameters: an op of two "
+                             "inputs has none")
 
     @property
     def arity(self) -> int:

@@ -3,7 +3,8 @@
 A row gives the op's forward (numpy arrays in, an array out), then for each input its
 vector-Jacobian product (VJP: ``g`` = dL/d(out) in, dL/d(input) out), then for each input the
 local derivative d(out)/d(input) in words, which the graph prints on the backward edges.
-A VJP gets ``g``, the output ``out``, the inputs ``a`` (and ``b``) and the op's parameters.
+A VJP gets ``g``, the output ``out``, the inputs ``a`` (and ``b``) and the op's parameters
+(named last in the row).
 Where an input was broadcast, its VJP may return the broadcast shape: the engine sums it back
 (`shapes.unbroadcast`). ``kernels.*`` are plain numpy with a faster path (see `kernels`).
 
@@ -14,23 +15,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd_bn.engine import kernels, shapes
+from autograd_bn.engine import kernels, params, shapes
 from autograd_bn.engine.op import Op
 from autograd_bn.engine.params import power_text
 from autograd_bn.engine.shapes import unbroadcast
 
 # --- two tensors ------------------------------------------------------------------------------
 #             forward                    VJP for a                  VJP for b           d/da, d/db
-add = Op("add", lambda a, b: a + b,
+add = Op("add", np.add,                                         # a + b
          vjps=(lambda g, out, a, b: g,  lambda g, out, a, b: g),    texts=("1", "1"))
-sub = Op("sub", lambda a, b: a - b,
+sub = Op("sub", np.subtract,                                    # a − b
          vjps=(lambda g, out, a, b: g,  lambda g, out, a, b: -unbroadcast(g, b.shape)),
          texts=("1", "−1"))                                            # (sum first, then negate)
-mul = Op("mul", lambda a, b: a * b,
+mul = Op("mul", np.multiply,                                    # a · b
          vjps=(lambda g, out, a, b: kernels.multiply(g, b, into=a.shape),    # g·b
                lambda g, out, a, b: kernels.multiply(g, a, into=b.shape)),   # g·a
          texts=("{b}", "{a}"))
-matmul = Op("matmul", lambda a, b: a @ b,                       # (stacks of) matrices
+matmul = Op("matmul", np.matmul,                                # a @ b, (stacks of) matrices
             vjps=(lambda g, out, a, b: g @ np.swapaxes(b, -1, -2),           # g·bᵀ
                   lambda g, out, a, b: np.swapaxes(a, -1, -2) @ g),          # aᵀ·g
             texts=("{b}ᵀ", "{a}ᵀ·"))
@@ -39,23 +40,23 @@ maximum = Op("maximum", np.maximum,                             # ties: the grad
              texts=("[{a}≥{b}]", "[{a}<{b}]"))
 
 # --- a tensor and a number c (x + 2, 2 − x, x * 1.001, x / 3): c is a parameter, not a node --
-add_scalar = Op("add_scalar", lambda a, c: a + c,
-                vjps=(lambda g, out, a, c: g,),         texts=("1",),       shows="+{c:g}")
-sub_scalar = Op("sub_scalar", lambda a, c: a - c,
-                vjps=(lambda g, out, a, c: g,),         texts=("1",),       shows="−{c:g}")
-rsub_scalar = Op("rsub_scalar", lambda a, c: c - a,
-                 vjps=(lambda g, out, a, c: -g,),       texts=("−1",),      shows="{c:g}−")
-mul_scalar = Op("mul_scalar", lambda a, c: a * c,
-                vjps=(lambda g, out, a, c: g * c,),     texts=("{c:g}",),   shows="·{c:g}")
-div_scalar = Op("div_scalar", lambda a, c: a / c,
-                vjps=(lambda g, out, a, c: g / c,),     texts=("1/{c:g}",), shows="/{c:g}")
+add_scalar = Op("add_scalar", np.add,                 vjps=(lambda g, out, a, c: g,),
+                texts=("1",),           shows="+{c:g}", params=("c",))
+sub_scalar = Op("sub_scalar", np.subtract,            vjps=(lambda g, out, a, c: g,),
+                texts=("1",),           shows="−{c:g}", params=("c",))
+rsub_scalar = Op("rsub_scalar", lambda a, c: c - a,   vjps=(lambda g, out, a, c: -g,),
+                 texts=("−1",),         shows="{c:g}−", params=("c",))
+mul_scalar = Op("mul_scalar", np.multiply,            vjps=(lambda g, out, a, c: g * c,),
+                texts=("{c:g}",),       shows="·{c:g}", params=("c",))
+div_scalar = Op("div_scalar", np.divide,              vjps=(lambda g, out, a, c: g / c,),
+                texts=("1/{c:g}",),     shows="/{c:g}", params=("c",))
 
 # --- one tensor -------------------------------------------------------------------------------
-neg = Op("neg", lambda a: -a,
+neg = Op("neg", np.negative,
          vjps=(lambda g, out, a: -g,),                                  texts=("−1",))
 pow = Op("pow", lambda a, p: kernels.power(a, p),                       # p: a number
          vjps=(lambda g, out, a, p: kernels.power_grad(g, a, p),),      # g·p·a^(p−1)
-         texts=(power_text,),                                           shows="p={p:g}")
+         texts=(power_text,),                      shows="p={p:g}",     params=("p",))
 sqrt = Op("sqrt", np.sqrt,
           vjps=(lambda g, out, a: g * (0.5 / out),),                    # 0.5/√a = 0.5/out
           texts=("0.5/{out}",))
@@ -78,28 +79,29 @@ relu = Op("relu", lambda a: np.maximum(a, 0),
 # --- moving numbers around: the gradient goes back where each number came from -----------------
 getitem = Op("getitem", lambda a, index: a[index],                      # x[rows, cols], x[1:]
              vjps=(lambda g, out, a, index: shapes.scatter(g, index, a.shape),),  # np.add.at
-             texts=("↦ added back at [index]",))
+             texts=("↦ added back at [index]",),                  params=("index",))
 reshape = Op("reshape", lambda a, shape: a.reshape(shape),
              vjps=(lambda g, out, a, shape: g.reshape(a.shape),),
-             texts=("↦ reshaped back",),                                shows="{shape}")
+             texts=("↦ reshaped back",),        shows="{shape}",     params=("shape",))
 transpose = Op("transpose", lambda a, axes: np.transpose(a, axes),
                vjps=(lambda g, out, a, axes: np.transpose(g, np.argsort(axes)),),
-               texts=("↦ transposed back",),                            shows="axes={axes}")
+               texts=("↦ transposed back",),    shows="axes={axes}", params=("axes",))
 
 # --- reductions: axis (a tuple), keepdims, n (elements per result), kept (shape with 1s) ------
 # The gradient of a sum reaches every element it added: spread back out (the seed's np.ones).
+REDUCTION = params.Reduction._fields
 sum = Op("sum", lambda a, axis, keepdims, n, kept: kernels.sum_axes(a, axis, keepdims),
          vjps=(lambda g, out, a, axis, keepdims, n, kept:
                kernels.spread(g.reshape(kept), a.shape),),
-         texts=("1",))
+         texts=("1",),                                            params=REDUCTION)
 mean = Op("mean", lambda a, axis, keepdims, n, kept: kernels.sum_axes(a, axis, keepdims) / n,
           vjps=(lambda g, out, a, axis, keepdims, n, kept:
                 kernels.spread(g.reshape(kept) / n, a.shape),),
-          texts=("1/{n}",))
+          texts=("1/{n}",),                                        params=REDUCTION)
 max = Op("max", lambda a, axis, keepdims, n, kept: np.max(a, axis=axis, keepdims=keepdims),
          vjps=(lambda g, out, a, axis, keepdims, n, kept:                # to the first maximum
                g.reshape(kept) * shapes.first_max(a, axis),),
-         texts=("[first max]",))
+         texts=("[first max]",),                                  params=REDUCTION)
 
 
 ALL: tuple[Op, ...] = (add, sub, mul, matmul, maximum, add_scalar, sub_scalar, rsub_scalar,

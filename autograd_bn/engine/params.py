@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -22,30 +22,39 @@ def is_number(value: Any) -> bool:
     return isinstance(value, NUMBERS)
 
 
-def number(value: Any) -> dict[str, float]:
+def number(value: Any) -> tuple[float]:
     """The parameter ``c`` of an op with a number in it: ``x * 2`` is ``mul_scalar(x, c=2.0)``.
 
     The number is kept as a Python float, so it takes the tensor's dtype in the op (numpy's
     rule for Python numbers): a float32 graph stays float32.
     """
     try:
-        return {"c": float(value)}
+        return (float(value),)
     except OverflowError:
         raise ValueError(f"the number {value} is too large for a float: use a float "
                          "(e.g. 1e30) or a Tensor") from None
 
 
-def power(p: Any) -> dict[str, float]:
+def power(p: Any) -> tuple[float]:
     """The parameter of ``x ** p``: a finite real number."""
     if isinstance(p, (bool, np.bool_)) or not isinstance(p, NUMBERS):
         raise TypeError(f"the exponent of ** must be a real number, got {type(p).__name__}")
     if not math.isfinite(p):
         raise ValueError(f"the exponent of ** must be finite, got {p!r}")
-    return {"p": float(p)}
+    return (float(p),)
+
+
+class Reduction(NamedTuple):
+    """The parameters of a sum, mean or max, in the order its op takes them."""
+
+    axis: tuple[int, ...]  # the reduced axes, sorted
+    keepdims: bool
+    n: int  # how many elements each result reduces
+    kept: tuple[int, ...]  # the result's shape with the reduced axes kept as 1s
 
 
 def reduction(shape: tuple[int, ...], axis: Any, keepdims: Any, op: str = "sum", *,
-              dtype: Any = None, out: Any = None) -> dict[str, Any]:
+              dtype: Any = None, out: Any = None) -> Reduction:
     """The parameters of ``x.sum(axis, keepdims)``, ``x.mean(...)`` or ``x.max(...)`` (``op``):
     the axes as a sorted tuple, keepdims, how many elements each result reduces (``n``) and
     the result's shape with the reduced axes kept as 1s (``kept``: how the gradient goes back).
@@ -61,8 +70,8 @@ def reduction(shape: tuple[int, ...], axis: Any, keepdims: Any, op: str = "sum",
             if not isinstance(ax, (int, np.integer)) or isinstance(ax, (bool, np.bool_)):
                 raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
         axis = tuple(int(ax) for ax in axis) if isinstance(axis, tuple) else int(axis)
-    params = dict(_reduction_layout(shape, axis, bool(keepdims)))  # (a copy: the node's own)
-    if op != "sum" and params["n"] == 0:
+    params = _reduction_layout(shape, axis, bool(keepdims))
+    if op != "sum" and params.n == 0:
         raise ValueError(f"{op} over an empty axis of a tensor of shape {shape}: "
                          "it has no elements")
     return params
@@ -70,11 +79,10 @@ def reduction(shape: tuple[int, ...], axis: Any, keepdims: Any, op: str = "sum",
 
 @functools.lru_cache(maxsize=1024)
 def _reduction_layout(shape: tuple[int, ...], axis: int | tuple[int, ...] | None,
-                      keepdims: bool) -> dict[str, Any]:
+                      keepdims: bool) -> Reduction:
     axes = normalize_axis(axis, len(shape))
     kept = tuple(1 if i in axes else size for i, size in enumerate(shape))
-    return {"axis": axes, "keepdims": keepdims, "n": math.prod(shape[ax] for ax in axes),
-            "kept": kept}
+    return Reduction(axes, keepdims, math.prod(shape[ax] for ax in axes), kept)
 
 
 def normalize_axis(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
@@ -114,7 +122,7 @@ def matmul(a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> None:
                          f"({b_shape[-2]})")
 
 
-def index(shape: tuple[int, ...], key: Any) -> dict[str, Any]:
+def index(shape: tuple[int, ...], key: Any) -> tuple[Any]:
     """The parameter of ``x[key]``: the key, with any Tensor in it replaced by its array, and
     checked against ``shape`` (numpy's own IndexError, with the shape added)."""
     def plain(part: Any) -> Any:
@@ -132,10 +140,10 @@ def index(shape: tuple[int, ...], key: Any) -> dict[str, Any]:
         np.empty(shape, dtype=np.bool_)[key]  # numpy checks the key (cheap: one byte each)
     except IndexError as exc:
         raise IndexError(f"{exc} (indexing a tensor of shape {shape})") from None
-    return {"index": key}
+    return (key,)
 
 
-def reshape(shape: tuple[int, ...], new: tuple[Any, ...]) -> dict[str, Any]:
+def reshape(shape: tuple[int, ...], new: tuple[Any, ...]) -> tuple[tuple[int, ...]]:
     """The parameter of ``x.reshape(*shape)``: the new shape, as numpy works it out."""
     if len(new) == 1 and isinstance(new[0], (tuple, list)):
         new = tuple(new[0])
@@ -143,20 +151,20 @@ def reshape(shape: tuple[int, ...], new: tuple[Any, ...]) -> dict[str, Any]:
         result = np.empty(shape, dtype=np.bool_).reshape(new).shape
     except (TypeError, ValueError) as exc:
         raise ValueError(f"cannot reshape a tensor of shape {shape} to {new}: {exc}") from None
-    return {"shape": result}
+    return (result,)
 
 
-def transpose(ndim: int, axes: tuple[Any, ...]) -> dict[str, Any]:
+def transpose(ndim: int, axes: tuple[Any, ...]) -> tuple[tuple[int, ...]]:
     """The parameter of ``x.transpose(*axes)``: a permutation of the axes (reversed if none)."""
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
     if not axes:
-        return {"axes": tuple(reversed(range(ndim)))}
+        return (tuple(reversed(range(ndim))),)
     if not all(isinstance(ax, (int, np.integer)) and not isinstance(ax, bool) for ax in axes):
         raise TypeError(f"transpose's axes must be ints, got {axes}")
     if sorted(normalize_axis(tuple(axes), ndim)) != list(range(ndim)) or len(axes) != ndim:
         raise ValueError(f"transpose needs a permutation of the {ndim} axes, got {axes}")
-    return {"axes": tuple(int(ax) % ndim for ax in axes)}
+    return (tuple(int(ax) % ndim for ax in axes),)
 
 
 def count(shape: tuple[int, ...], axis: Any, ddof: Any) -> int:
@@ -164,7 +172,7 @@ def count(shape: tuple[int, ...], axis: Any, ddof: Any) -> int:
     ``ddof`` (0: the biased variance of cs231n and the BN paper; 1: Bessel's correction)."""
     if not isinstance(ddof, (int, np.integer)) or isinstance(ddof, bool) or ddof < 0:
         raise ValueError(f"ddof must be an integer ≥ 0, got {ddof!r}")
-    n = reduction(shape, axis, False, "var")["n"] - int(ddof)
+    n = reduction(shape, axis, False, "var").n - int(ddof)
     if n <= 0:
         raise ValueError(f"var with ddof={ddof} needs more than {ddof} element(s) per result")
     return n
@@ -180,6 +188,8 @@ def can_backpropagate(requires_grad: bool, is_leaf: bool) -> None:
 def output_grad(grad: Any, data: np.ndarray) -> np.ndarray:
     """The gradient ``backward(grad)`` starts from: ones for a one-element output, else
     ``grad``, which must have the output's shape (it takes the output's dtype)."""
+    if hasattr(grad, "parents"):  # a Tensor
+        raise TypeError("grad must be an array, not a Tensor: pass t.data")
     if grad is None:
         if data.size != 1:
             raise ValueError(f"backward() on a tensor of shape {data.shape} needs a gradient: "

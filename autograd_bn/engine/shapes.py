@@ -48,9 +48,6 @@ def conform(contribution: Any, like: np.ndarray) -> np.ndarray:
     (numpy returns a scalar, not an array, for 0-d results; and a float64 operand makes a
     float32 input's contribution float64.)
     """
-    if type(contribution) is np.ndarray and contribution.shape == like.shape and \
-            contribution.dtype is like.dtype:
-        return contribution  # the common case, checked quickly
     if type(contribution) is not np.ndarray:
         contribution = np.asarray(contribution)
     if contribution.shape != like.shape:

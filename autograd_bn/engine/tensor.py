@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 
 from autograd_bn.engine import blocks, ops, params
-from autograd_bn.engine.dtypes import as_float_array
+from autograd_bn.engine.dtypes import as_float_array, read_only
 from autograd_bn.engine.op import Op
+from autograd_bn.engine.params import not_an_array
 from autograd_bn.engine.shapes import conform
 
 Array = np.ndarray
 _creation_order = itertools.count()  # each node's number: a node is made after its inputs
 Axis = int | tuple[int, ...] | None
-_NO_PARAMS: Mapping[str, Any] = {}  # the params of an op without settings (never changed)
 
 
 class Tensor:
@@ -36,8 +36,9 @@ class Tensor:
 
     Attributes: ``data``, ``grad`` (None before a backward pass), ``label`` (the name graphs and
     traces show), ``op`` (the name of the op that made it; None for a leaf), ``parents`` (its
-    input tensors, in order), ``params`` (the op's settings: ``{"p": 2.0}`` for ``x ** 2``,
-    ``{"c": 1.5}`` for ``x * 1.5``), ``requires_grad``, ``block`` (the path of the
+    input tensors, in order), ``args`` (the op's settings, in the order the op takes them:
+    ``(2.0,)`` for ``x ** 2``; ``params`` names them: ``{"p": 2.0}``), ``requires_grad``,
+    ``block`` (the path of the
     ``with block(...)`` it was made in: ``("bn1",)``; ``()`` outside any).
 
     A number in an op is a setting of that op, not a node: ``x * 2`` is one node,
@@ -45,7 +46,7 @@ class Tensor:
     Tensors are compared and hashed by identity (they can be dict keys): ``t == 0`` is False.
     """
 
-    __slots__ = ("data", "grad", "_label", "_op", "parents", "params", "requires_grad", "block",
+    __slots__ = ("data", "grad", "_label", "_op", "parents", "args", "requires_grad", "block",
                  "_order")
 
     def __init__(self, data: Any, *, label: str | None = None, requires_grad: bool = True):
@@ -57,7 +58,7 @@ class Tensor:
         self.label = label
         self._op: Op | None = None
         self.parents: tuple[Tensor, ...] = ()
-        self.params: Mapping[str, Any] = _NO_PARAMS
+        self.args: tuple[Any, ...] = ()
         self.requires_grad = requires_grad
         self.block = blocks.CURRENT.get()  # the `with block(...)` it was made in, if any
         self._order = next(_creation_order)
@@ -147,9 +148,10 @@ class Tensor:
                 node.grad = (g if ours else g.copy()) if node.grad is None else _add(node.grad, g)
                 continue
             node.grad = g
-            for i, parent in enumerate(node.parents):
+            inputs = [parent.data for parent in node.parents]
+            for parent, vjp, a in zip(node.parents, node._op.vjps, inputs, strict=True):
                 if parent.requires_grad:  # the chain rule, one edge: dL/d(parent) += VJP
-                    part = node.vjp(i, g)
+                    part = conform(vjp(g, node.data, *inputs, *node.args), a)
                     if parent not in grads:
                         grads[parent] = part
                     elif id(grads[parent]) in sums:  # a sum made here: add in place
@@ -164,11 +166,9 @@ class Tensor:
         if self._op is None:
             raise ValueError("a leaf has no inputs to send a gradient to")
         inputs = [parent.data for parent in self.parents]
-        return conform(self._op.vjps[i](g, self.data, *inputs, **self.params), inputs[i])
+        return conform(self._op.vjps[i](g, self.data, *inputs, *self.args), inputs[i])
 
     def _output_grad(self, grad: Any) -> Array:
-        if isinstance(grad, Tensor):
-            raise TypeError("grad must be an array, not a Tensor: pass t.data")
         params.can_backpropagate(self.requires_grad, self.is_leaf)
         return read_only(params.output_grad(grad, self.data))  # the caller's array, not copied
 
@@ -204,6 +204,11 @@ class Tensor:
         if value is not None and not isinstance(value, str):
             raise TypeError(f"label must be a string or None, got {type(value).__name__}")
         self._label = value
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The op's settings by name: ``{"c": 1.5}`` for ``x * 1.5`` (a copy: read only)."""
+        return {} if self._op is None else dict(zip(self._op.params, self.args, strict=True))
 
     @property
     def op(self) -> str | None:
@@ -244,7 +249,7 @@ class Tensor:
         swapped = params.reflected(ufunc, method, inputs, kwargs, self)
         return getattr(self, swapped)(inputs[0])
 
-    __array__ = params.not_an_array
+    __array__ = not_an_array
 
     def __bool__(self) -> bool:
         raise TypeError("the truth value of a Tensor is ambiguous: compare t.data, "
@@ -264,11 +269,12 @@ class Tensor:
         return f"Tensor({body.replace(chr(10), chr(10) + ' ' * 7)}, {', '.join(extra)})"
 
 
-def make(op: Op, inputs: tuple[Tensor, ...], settings: Mapping[str, Any] = _NO_PARAMS) -> Tensor:
-    """Run ``op`` forward on the inputs' data and record the result as a new node."""
+def make(op: Op, inputs: tuple[Tensor, ...], args: tuple[Any, ...] = ()) -> Tensor:
+    """Run ``op`` forward on the inputs' data and its settings ``args``, and record the result
+    as a new node."""
     a = inputs[0]
     if len(inputs) == 1:
-        data = op.forward(a.data, **settings) if settings else op.forward(a.data)
+        data = op.forward(a.data, *args)
         requires_grad = a.requires_grad
     else:  # (an op of two tensors has no settings)
         b = inputs[1]
@@ -280,7 +286,7 @@ def make(op: Op, inputs: tuple[Tensor, ...], settings: Mapping[str, Any] = _NO_P
     node._label = None
     node._op = op
     node.parents = inputs
-    node.params = settings
+    node.args = args
     node.requires_grad = requires_grad
     node.block = blocks.CURRENT.get()  # (the block being built in, if any)
     node._order = next(_creation_order)
@@ -313,9 +319,3 @@ def _matrices(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     params.matmul(a.shape, b.shape)
     return a, b
 
-
-def read_only(array: Array) -> Array:
-    """``array`` seen read-only (a view: no copy), so a graph's values cannot be changed."""
-    view = array.view()
-    view.flags.writeable = False
-    return view

@@ -205,9 +205,10 @@ def test_mutating_one_graph_never_changes_another() -> None:
     """No graph state is shared between graphs: not the numbers, not their nodes."""
     x = Tensor([1.0, 2.0])
     first = x * 7
-    first.params["c"] = 100.0  # the node's own parameters: they are not shared
+    first.params["c"] = 100.0  # params is a copy: the node keeps its own settings
+    assert first.args == (7.0,) and first.params == {"c": 7.0}
     second = x * 7
-    assert second.params == {"c": 7.0} and second.params is not first.params
+    assert second.params == {"c": 7.0} and second.args == (7.0,)  # (a tuple: fixed)
     np.testing.assert_array_equal(second.data, [7.0, 14.0])
     second.sum().backward()
     np.testing.assert_array_equal(x.grad, [7.0, 7.0])
