@@ -39,6 +39,7 @@ _LAZY = {
     "log_softmax": ("autograd_bn.engine.functions", "log_softmax"),
     "softmax": ("autograd_bn.engine.functions", "softmax"),
     "gradcheck": ("autograd_bn.engine.gradcheck", "gradcheck"),
+    "GradientOverflowError": ("autograd_bn.engine.show", "GradientOverflowError"),
     "numerical_gradient": ("autograd_bn.engine.gradcheck", "numerical_gradient"),
     "rel_error": ("autograd_bn.engine.gradcheck", "rel_error"),
     "Tensor": ("autograd_bn.engine.tensor", "Tensor"),
@@ -80,6 +81,7 @@ def report(tensor: Tensor, path: str | os.PathLike[str], grad: Any = None, *,
 
 
 __all__ = [
+    "GradientOverflowError",
     "Tensor",
     "__version__",
     "batchnorm",

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_bn.engine import blocks, ops, params
+from autograd_bn.engine import blocks, ops, params, show
 from autograd_bn.engine.dtypes import as_float_array, read_only
 from autograd_bn.engine.op import Op
 from autograd_bn.engine.params import not_an_array
@@ -135,30 +135,39 @@ class Tensor:
         ``grad`` defaults to 1 for a one-element tensor. Afterwards every such node holds its
         ``.grad``: a leaf's adds up over calls (until `zero_grad`), an intermediate node's is
         this call's. ``on_node(node, grad)`` is called as each node's gradient is complete.
+        Raises `GradientOverflowError` naming the edge where a gradient grew past its dtype's
+        largest number (numpy would make it inf); true infinities (√x at 0) pass.
         """
         grads: dict[Tensor, Array] = {self: self._output_grad(grad)}  # sums still collecting
         sums: dict[int, Array] = {}  # sums made here, by id, still pending: no one else has them
         nodes = self.nodes(requiring_grad=True)[::-1]  # newest first: users before inputs
-        for node in [n for n in nodes if n._op] + [n for n in nodes if not n._op]:
-            g = grads.pop(node)  # complete: every node using this one has sent its part
-            ours = sums.pop(id(g), None) is not None  # (from here on, VJPs may pass it on)
-            if on_node is not None:
-                on_node(node, g)
-            if node._op is None:  # a leaf: gradients add up over calls, in an array of its own
-                node.grad = (g if ours else g.copy()) if node.grad is None else _add(node.grad, g)
-                continue
-            node.grad = g
-            inputs = [parent.data for parent in node.parents]
-            for parent, vjp, a in zip(node.parents, node._op.vjps, inputs, strict=True):
-                if parent.requires_grad:  # the chain rule, one edge: dL/d(parent) += VJP
-                    part = conform(vjp(g, node.data, *inputs, *node.args), a)
-                    if parent not in grads:
-                        grads[parent] = part
-                    elif id(grads[parent]) in sums:  # a sum made here: add in place
-                        grads[parent] += part
-                    else:
-                        total = grads[parent] = _add(grads[parent], part)
-                        sums[id(total)] = total
+        outside = np.geterr()  # (on_node runs as numpy was set up outside)
+        with np.errstate(over="raise"):  # a gradient too large for its dtype: named, not inf
+            for node in [n for n in nodes if n._op] + [n for n in nodes if not n._op]:
+                g = grads.pop(node)  # complete: every node using this one has sent its part
+                ours = sums.pop(id(g), None) is not None  # (from here on, VJPs may pass it on)
+                if on_node is not None:
+                    with np.errstate(**outside):
+                        on_node(node, g)
+                try:
+                    if node._op is None:  # a leaf: gradients add up over calls, in its own array
+                        node.grad = (g if ours else g.copy()) if node.grad is None else \
+                            _add(node.grad, g)
+                        continue
+                    node.grad = g
+                    inputs = [parent.data for parent in node.parents]
+                    for parent, vjp, a in zip(node.parents, node._op.vjps, inputs, strict=True):
+                        if parent.requires_grad:  # the chain rule, one edge: dL/d(parent) += VJP
+                            part = conform(vjp(g, node.data, *inputs, *node.args), a)
+                            if parent not in grads:
+                                grads[parent] = part
+                            elif id(grads[parent]) in sums:  # a sum made here: add in place
+                                grads[parent] += part
+                            else:
+                                total = grads[parent] = _add(grads[parent], part)
+                                sums[id(total)] = total
+                except FloatingPointError:
+                    raise show.gradient_overflow(node, parent if node._op else None, g) from None
 
     def vjp(self, i: int, g: Array) -> Array:
         """What ``g`` = dL/d(self) contributes to dL/d(parents[i]): the op's vector-Jacobian
@@ -256,17 +265,7 @@ class Tensor:
                         "or use t.item() for a one-element tensor")
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, precision=4, threshold=20, separator=", ")
-        extra = [f"shape={self.shape}"]
-        if self.dtype != np.float64:
-            extra.append(f"dtype={self.dtype}")
-        if self.label is not None:
-            extra.append(f"label={self.label!r}")
-        if self._op is not None:
-            extra.append(f"op={self.op}")
-        if not self.requires_grad:
-            extra.append("requires_grad=False")
-        return f"Tensor({body.replace(chr(10), chr(10) + ' ' * 7)}, {', '.join(extra)})"
+        return show.tensor_repr(self.data, self.label, self.op, self.requires_grad)
 
 
 def make(op: Op, inputs: tuple[Tensor, ...], args: tuple[Any, ...] = ()) -> Tensor:

@@ -1,0 +1,56 @@
+"""What the engine says to people about a node: a Tensor's repr, and the error that names a
+gradient too large for its dtype (numpy only: nodes are passed in as their parts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class GradientOverflowError(FloatingPointError):
+    """A gradient in a backward pass grew past the largest number of its dtype (it would
+    have been a silent inf): raised by `Tensor.backward`, naming the edge where it happened."""
+
+
+def tensor_repr(data: np.ndarray, label: str | None, op: str | None,
+                requires_grad: bool) -> str:
+    """``Tensor([[0., 1.]], shape=(1, 2), label='x')``: values, then what is not a default."""
+    body = np.array2string(data, precision=4, threshold=20, separator=", ")
+    extra = [f"shape={data.shape}"]
+    if data.dtype != np.float64:
+        extra.append(f"dtype={data.dtype}")
+    if label is not None:
+        extra.append(f"label={label!r}")
+    if op is not None:
+        extra.append(f"op={op}")
+    if not requires_grad:
+        extra.append("requires_grad=False")
+    return f"Tensor({body.replace(chr(10), chr(10) + ' ' * 7)}, {', '.join(extra)})"
+
+
+def gradient_overflow(node: Any, parent: Any | None, g: np.ndarray) -> GradientOverflowError:
+    """The error for a gradient that overflowed going back from ``node`` (a Tensor whose
+    gradient is ``g``) to ``parent``; ``parent`` None: adding a leaf's gradient to its earlier
+    ones (its ``.grad``)."""
+    largest = f"{g.dtype}'s largest number {float(np.finfo(g.dtype).max):.1e}"
+    if parent is None:
+        return GradientOverflowError(
+            f"adding this pass's gradient of {name(node)} to its .grad from earlier passes "
+            f"passed {largest}: call zero_grad() between passes, or scale the output "
+            "gradient down")
+    biggest = float(np.max(np.abs(g))) if g.size else 0.0
+    return GradientOverflowError(
+        f"the gradient overflowed on its way back from {name(node)} to {name(parent)}: it "
+        f"passed {largest} (the gradient of {name(node)} is up to {biggest:.1e} in size), so "
+        f"it would be inf: scale the output gradient down"
+        f"{' or use float64' if g.dtype != np.float64 else ''}")
+
+
+def name(node: Any) -> str:
+    """A node as an error names it: its label, else its op and shape (``a mul node of shape
+    (4, 5)``), else ``an input of shape (5,)``."""
+    if node.label:
+        return node.label
+    return f"a {node.op} node of shape {node.shape}" if node.op else \
+        f"an input of shape {node.shape}"
