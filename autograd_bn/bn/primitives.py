@@ -19,6 +19,7 @@ batch carries no information about scale, so BN's output is its shift alone (and
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import Any
 
 import numpy as np
@@ -86,23 +87,22 @@ def batchnorm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5, *,
 def _normalise(x: Tensor, gamma: Tensor, beta: Tensor, eps: float, x_arr: np.ndarray) -> Tensor:
     epsilon = Tensor(np.asarray(eps, dtype=x_arr.dtype), label="ε", requires_grad=False)
     mean = _label(x.mean(axis=0), 2)
-    if not np.isfinite(mean.data).all():
-        # A NaN or an infinity in x makes its column's mean NaN or infinite, so x itself is
-        # checked only then (check_inputs would have made one more pass over all of x). A
-        # finite x whose column sums overflowed passes here, and is named just below.
-        refuse_non_finite(x_arr, "x")
-    for given, number in ((x, 1), (gamma, 9), (beta, 11)):  # only once the inputs are good
-        if given._label is None:
-            given._label = SEED_LABELS[number]
     centred = _label(x - mean, 3)
     squared = _label(centred**2, 4)
     var = _label(squared.mean(axis=0), 5)
-    # A finite x can still overflow: (x − mean)² of x ≈ 1e20 in float32 is inf, and BN would
-    # quietly return β. One look at the (D,) mean and variance, and a closer one only then.
-    if not _finite(var.data):  # (a non-finite mean makes the variance non-finite too)
+    # One look at the (D,) variance, and a closer one only when it is not finite: a NaN or an
+    # infinity in x makes its column's mean, and so the variance, NaN or infinite (so x itself
+    # is checked only then: check_inputs would have made one more pass over all of x); and a
+    # finite x can still overflow ((x − mean)² of x ≈ 1e20 in float32 is inf, and BN would
+    # quietly return β).
+    if not _finite(var.data):
+        refuse_non_finite(x_arr, "x")
         problem = forward_problem(x_arr, mean.data, var.data, centred.data, squared.data)
         if problem is not None:
             raise BNOverflowError(problem)
+    for given, number in ((x, 1), (gamma, 9), (beta, 11)):  # only once the inputs are good
+        if given._label is None:
+            given._label = SEED_LABELS[number]
     out = scale_and_shift(centred, var, epsilon, gamma, beta)
     if not _finite(out.data):  # (γ or β so large that γ·x̂ + β overflows)
         problem = output_problem(gamma.data, beta.data, x_arr.shape[0], out.data)
@@ -124,9 +124,11 @@ def scale_and_shift(centred: Tensor, var: Tensor, epsilon: Tensor, gamma: Tensor
     return _label(scaled + beta, 12)
 
 
-def _finite(*arrays: np.ndarray) -> bool:
-    """Whether every value of the arrays is finite (no NaN, no infinity)."""
-    return all(np.logical_and.reduce(np.isfinite(a), axis=None) for a in arrays)
+def _finite(array: np.ndarray) -> bool:
+    """Whether every value is finite (no NaN, no infinity), at the price of a sum: a NaN or an
+    infinity makes the sum non-finite. (A sum of finite values can overflow too: the closer
+    look that follows a False finds nothing wrong then.)"""
+    return math.isfinite(np.add.reduce(array, axis=None))
 
 
 def _label(t: Tensor, number: int) -> Tensor:

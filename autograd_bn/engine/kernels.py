@@ -121,7 +121,7 @@ def fast_multiply(g: Array, other: Array, into: tuple[int, ...]) -> Array:
     """``g * other`` summed to ``into`` in one einsum pass, with no (N, D) temporary, when the
     input of shape ``into`` was broadcast over leading axes (a (D,) γ times an (N, D) x̂) and
     the arrays are large; else ``g * other`` (the engine sums it afterwards)."""
-    if (g.shape == into or other.shape != g.shape or g.size < FUSE_FROM or g.ndim > 26
+    if (g.size < FUSE_FROM or g.shape == into or other.shape != g.shape or g.ndim > 26
             or math.prod(into) < FUSE_COLUMNS
             or not (g.flags.c_contiguous and other.flags.c_contiguous)):
         return g * other
