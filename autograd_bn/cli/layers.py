@@ -1,5 +1,6 @@
 """Flags that choose the layer (``--layer``, ``-G``, ``--shape``, ``--mode``, ``--bessel``) and
-your layer's time limit (``--timeout``), shared by compare, graph, trace and report."""
+your layer's time limit (``--timeout``), shared by compare, graph, trace and report; check takes
+the same ``--timeout`` for your function."""
 
 from __future__ import annotations
 
