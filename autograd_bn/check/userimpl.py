@@ -28,6 +28,10 @@ import numpy as np
 Array = np.ndarray
 
 
+TIMEOUT = 60.0
+"""Seconds your code may run in its child process (``--timeout``'s default) before SIGKILL."""
+
+
 class UserImplError(ValueError):
     """Your forward or backward function could not be loaded, or returned something unusable."""
 
@@ -52,7 +56,7 @@ class UserSpec:
     backward: str
     name: str = "yours"
     description: str = "your forward and backward"
-    timeout: float = 60.0
+    timeout: float = TIMEOUT
 
 
 def _one_line(exc: BaseException) -> str:

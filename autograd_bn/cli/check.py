@@ -1,9 +1,12 @@
 """``autograd-bn check FILE:FUNCTION``: your hand-written backward pass, name by name, against
 the engine's (makemore's ``cmp``).
 
+The function runs in a child process (`autograd_bn.check.userstep.check_in_child`), stopped
+after ``--timeout`` seconds; the table is made here from the rows it sends back.
+
 Exit status: 0 when every name is exact or close, 1 when one is wrong (or missing), 2 for bad
-input (file or function missing, the function raised, returned the wrong type, or names that
-cannot be compared).
+input (file or function missing, the function raised, exited, was killed or timed out,
+returned the wrong type, or names that cannot be compared).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import argparse
 from typing import Any
 
 from autograd_bn.check.grads import ATOL, RTOL
+from autograd_bn.cli.layers import add_timeout_arg, checked_timeout
 
 DESCRIPTION = """\
 Run FUNCTION from FILE.py and check, name by name, the gradients it computed by hand against
@@ -29,7 +33,8 @@ the contract:
   example: autograd-bn check examples/backprop_ninja.py:step
 
 FILE.py paths are relative to the current directory; package.module:FUNCTION imports a module.
-The function runs in this process; what it prints goes to stderr.
+The function runs in a child process, stopped after --timeout seconds; what it prints
+goes to stderr. A hang, sys.exit, os._exit or a signal there is bad input.
 exit status: 0 every name exact or close; 1 one is wrong or missing; 2 bad input.
 """
 
@@ -51,18 +56,21 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--atol", type=float, default=ATOL,
                         help=f"absolute tolerance of close; default {ATOL:g} (numpy's)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    add_timeout_arg(parser, "your function")
     parser.set_defaults(run=run_check)
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from autograd_bn.check.userstep import check_step
+    from autograd_bn.check.userstep import check_in_child
     from autograd_bn.text.grads import format_grads
 
     for flag in ("rtol", "atol"):
         value = getattr(args, flag)
         if not 0 <= value < float("inf"):
             raise ValueError(f"--{flag} must be a finite number >= 0, got {value}")
-    comparison = check_step(args.function, args.seed, rtol=args.rtol, atol=args.atol)
+    timeout = checked_timeout(args)
+    comparison = check_in_child(args.function, args.seed, timeout, rtol=args.rtol,
+                                atol=args.atol)
     if args.json:
         print(comparison.to_json())
     else:

@@ -77,11 +77,11 @@ def comparison_options(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError("--name names your layer's row: it needs --forward and --backward")
     user = None
     if args.forward is not None:  # loaded and run in a child process, within --timeout
-        from autograd_bn.check.userimpl import UserSpec
+        from autograd_bn.check.userimpl import TIMEOUT, UserSpec
 
         user = UserSpec(args.forward, args.backward, args.name.strip(),
                         f"your layer: {args.forward} and {args.backward}",
-                        getattr(args, "timeout", 60.0))
+                        getattr(args, "timeout", TIMEOUT))
     return {"user": user, "with_torch": args.torch, "numerical": args.numerical,
             "repeats": args.repeats}
 

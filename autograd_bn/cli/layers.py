@@ -1,5 +1,6 @@
 """Flags that choose the layer (``--layer``, ``-G``, ``--shape``, ``--mode``, ``--bessel``) and
-your layer's time limit (``--timeout``), shared by compare, graph, trace and report."""
+your layer's time limit (``--timeout``), shared by compare, graph, trace and report; check takes
+the same ``--timeout`` for your function."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import math
 from typing import Any
 
 from autograd_bn.bn.layers import LAYERS, LayerProblem, make_layer_problem
+from autograd_bn.check.userimpl import TIMEOUT
 
 PREFIXES = ("spatial_groupnorm", "spatial_batchnorm", "layernorm", "batchnorm")
 """Function-name prefixes that name a layer (longest first: spatial_batchnorm_ holds
@@ -31,9 +33,23 @@ def add_layer_args(parser: argparse.ArgumentParser, *, user: bool = True) -> Non
                        help="batch norm's variance divided by N-1 (makemore's backprop "
                        "ninja) instead of N (cs231n)")
     if user:
-        group.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                           help="stop your layer after this long (it runs in a child "
-                           "process); default 60")
+        add_timeout_arg(group, "your layer")
+
+
+def add_timeout_arg(group: Any, what: str) -> None:
+    """``--timeout SECONDS``: how long ``what`` (your layer, your function) may run in its child
+    process; checked by `checked_timeout`."""
+    group.add_argument("--timeout", type=float, default=TIMEOUT, metavar="SECONDS",
+                       help=f"stop {what} after this long (it runs in a child process); "
+                       f"default {TIMEOUT:g}")
+
+
+def checked_timeout(args: argparse.Namespace) -> float:
+    """``--timeout``'s value, or `ValueError` unless it is a finite number of seconds > 0."""
+    timeout = float(getattr(args, "timeout", TIMEOUT))
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"--timeout must be a number of seconds > 0, got {timeout:g}")
+    return timeout
 
 
 def chosen_layer(args: argparse.Namespace) -> tuple[str, str | None]:
@@ -53,9 +69,7 @@ def chosen_layer(args: argparse.Namespace) -> tuple[str, str | None]:
 def layer_problem(args: argparse.Namespace) -> tuple[LayerProblem | None, str | None]:
     """A `LayerProblem` when the flags ask for anything but plain training-mode batch norm
     (None then: the BN problem of `autograd_bn.cli.common`), and the note of `chosen_layer`."""
-    timeout = getattr(args, "timeout", 60.0)
-    if not (math.isfinite(timeout) and timeout > 0):
-        raise ValueError(f"--timeout must be a number of seconds > 0, got {timeout:g}")
+    checked_timeout(args)
     layer, note = chosen_layer(args)
     if layer == "batchnorm" and args.mode == "train" and not args.bessel:
         if args.G is not None or args.shape is not None:
