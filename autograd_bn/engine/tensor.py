@@ -141,7 +141,7 @@ class Tensor:
         grads: dict[Tensor, Array] = {self: self._output_grad(grad)}  # sums still collecting
         sums: dict[int, Array] = {}  # sums made here, by id, still pending: no one else has them
         nodes = self.nodes(requiring_grad=True)[::-1]  # newest first: users before inputs
-        outside = np.geterr() if on_node else {}  # (on_node runs as numpy is set up outside)
+        outside: Mapping[str, Any] = np.geterr() if on_node else {}  # (on_node: as set outside)
         with np.errstate(over="raise"):  # a gradient too large for its dtype: named, not inf
             for node in [n for n in nodes if n._op] + [n for n in nodes if not n._op]:
                 g = grads.pop(node)  # complete: every node using this one has sent its part
