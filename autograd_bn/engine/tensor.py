@@ -38,8 +38,8 @@ class Tensor:
     traces show), ``op`` (the name of the op that made it; None for a leaf), ``parents`` (its
     input tensors, in order), ``args`` (the op's settings, in the order the op takes them:
     ``(2.0,)`` for ``x ** 2``; ``params`` names them: ``{"p": 2.0}``), ``requires_grad``,
-    ``block`` (the path of the
-    ``with block(...)`` it was made in: ``("bn1",)``; ``()`` outside any).
+    ``block`` (the path of the ``with block(...)`` it was made in: ``("bn1",)``; ``()``
+    outside any).
 
     A number in an op is a setting of that op, not a node: ``x * 2`` is one node,
     ``mul_scalar`` with ``c = 2``. An array in an op becomes a constant leaf of its own.
