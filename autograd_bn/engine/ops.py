@@ -100,7 +100,7 @@ mean = Op("mean", lambda a, axis, keepdims, n, kept: kernels.sum_axes(a, axis, k
           texts=("1/{n}",),                                        params=REDUCTION)
 max = Op("max", lambda a, axis, keepdims, n, kept: np.max(a, axis=axis, keepdims=keepdims),
          vjps=(lambda g, out, a, axis, keepdims, n, kept:                # to the first maximum
-               g.reshape(kept) * shapes.first_max(a, axis),),
+               g.reshape(kept) * shapes.first_max(a, out.reshape(kept), axis),),
          texts=("[first max]",),                                  params=REDUCTION)
 
 

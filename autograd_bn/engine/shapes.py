@@ -65,9 +65,13 @@ def scatter(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
     return grad
 
 
-def first_max(a: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
+def first_max(a: np.ndarray, top: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
     """1 where ``a`` has its maximum over ``axis``, 0 elsewhere; where several elements tie,
-    only the first (in row-major order over those axes) gets the 1. Same shape as ``a``."""
+    only the first (in row-major order over those axes) gets the 1. Same shape as ``a``.
+    ``top`` is that maximum, with the reduced axes kept as 1s."""
+    at_top = a == top  # (a NaN maximum equals nothing: its slice has no match, hence the test)
+    if np.count_nonzero(at_top) == top.size and not np.isnan(top).any():
+        return at_top.astype(a.dtype)  # one match in each slice: no tie to break
     rest = [ax for ax in range(a.ndim) if ax not in axis]
     moved = np.moveaxis(a, [*rest, *axis], range(a.ndim))  # the reduced axes last…
     flat = moved.reshape(*moved.shape[:len(rest)], -1)  # …as one

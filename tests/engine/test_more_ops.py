@@ -140,6 +140,13 @@ def test_the_gradient_of_max_goes_to_the_first_maximum() -> None:
     y = Tensor(np.array([[1.0, 4.0], [4.0, 0.0]]))
     y.max().backward()  # over every axis: the first in row-major order
     np.testing.assert_array_equal(y.grad, [[0.0, 1.0], [0.0, 0.0]])
+    # a NaN row (no element equals its NaN maximum) beside a tie: still one 1 in each row
+    z = Tensor(np.array([[np.nan, 1.0], [2.0, 2.0]]))
+    z.max(axis=1).backward(np.ones(2))
+    np.testing.assert_array_equal(z.grad, [[1.0, 0.0], [1.0, 0.0]])
+    w = Tensor(np.array([[1.0, 7.0, 3.0], [9.0, 2.0, 9.5]]))  # no ties: the quick way
+    w.max(axis=1, keepdims=True).backward(np.array([[2.0], [3.0]]))
+    np.testing.assert_array_equal(w.grad, [[0.0, 2.0, 0.0], [0.0, 0.0, 3.0]])
 
 
 def test_kinks_send_the_gradient_one_way() -> None:
