@@ -25,10 +25,21 @@ What is measured (float64 unless said otherwise), in this order:
 - the peers a learner would otherwise pick (the ``peers`` extra; each skipped with a note when
   not installed), each first checked to give the engine's dx, dγ, dβ: HIPS autograd, jax
   eager and jax.jit (compile time apart) at 4×5, 64×100 and 1024×256, micrograd's scalar
-  ``Value``s at 4×5; and per op on a 0-d tensor, the engine against micrograd;
+  ``Value``s at 4×5;
 - in processes of their own, for variables read at import: the chain with new numbers in the
   engine's plain mode (``AUTOGRAD_BN_PLAIN=1``), and BN with ``OPENBLAS_NUM_THREADS=1``
   (OpenBLAS's own threads slow the engine's BLAS sums on a busy machine);
+- in a process of its own that imports only numpy, the engine and micrograd (this script
+  leaves torch out when ``AUTOGRAD_BN_BENCH_NO_TORCH=1``), per op on a 0-d tensor, the engine
+  against micrograd (the chain with a new number at every op): first with Python's cycle
+  collector on, as a learner's process has it (the checked ratio), then with it off around the
+  timed rounds (``gc.disable()``; reported, not checked). micrograd's ``Value`` makes a
+  reference cycle per op (``out._backward`` is a closure over ``out``), so much of its time is
+  the collector's, and a full collection rescans every object the process holds: in the main
+  process, with torch and jax imported, its time swung 0.45–1.45× the engine's from run to
+  run. The engine's tensors make no cycles (reference counting frees them), so the collector
+  matters much less to it; the second pair shows how much of micrograd's time is the
+  collector's;
 - last, the engine against torch eager held to one thread, as numpy's elementwise ops run:
   torch is switched to one thread once and never back (switching back slowed torch eager at
   64×100 30–40× for the rest of a run). Reported, not checked.
@@ -45,6 +56,7 @@ import argparse
 import gc
 import itertools
 import json
+import os
 import platform
 import random
 import statistics
@@ -60,9 +72,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autograd_bn import Tensor, batchnorm, manual  # noqa: E402
-from viz.files import atomic_write, check_writable  # noqa: E402
+
+NO_TORCH_ENV = {"AUTOGRAD_BN_BENCH_NO_TORCH": "1"}  # leave torch out of this process
 
 try:
+    if os.environ.get("AUTOGRAD_BN_BENCH_NO_TORCH") == "1":
+        raise ImportError("left out (AUTOGRAD_BN_BENCH_NO_TORCH=1)")
     import torch
 except ImportError:  # torch is an optional extra
     torch = None  # type: ignore[assignment]
@@ -425,10 +440,11 @@ def warm_up(methods: dict[str, Callable[[], object]], seconds: float) -> None:
             fn()
 
 
-def sample_times(methods: dict[str, Callable[[], object]], rounds: int,
-                 target: float) -> dict[str, list[float]]:
+def sample_times(methods: dict[str, Callable[[], object]], rounds: int, target: float,
+                 before: Callable[[], object] | None = None) -> dict[str, list[float]]:
     """Seconds per call of each method in each of ``rounds`` interleaved rounds (after one
-    warm-up round): a round runs every method in turn, about ``target`` seconds each.
+    warm-up round): a round runs every method in turn, about ``target`` seconds each, and
+    calls ``before`` (untimed) before each method's turn when given.
 
     Each round takes the methods in a new random order (the same orders in every run), so
     each method follows each other one about equally often: a method that leaves the machine
@@ -443,6 +459,8 @@ def sample_times(methods: dict[str, Callable[[], object]], rounds: int,
     for r in range(rounds + 1):
         for name in orders.sample(names, len(names)):
             fn, k = methods[name], counts[name]
+            if before is not None:
+                before()
             start = time.perf_counter()
             for _ in range(k):
                 fn()
@@ -552,8 +570,8 @@ def measure_chains(rounds: int, target: float) -> tuple[dict[str, float], dict[s
 
 def measure_peers(rounds: int, target: float) -> dict[str, Any]:
     """BN forward+backward of the engine against each installed peer at `PEER_SIZES`
-    (micrograd at `MICROGRAD_SIZES`), each peer checked first to give the engine's gradients;
-    and per op on a 0-d tensor, the engine against micrograd."""
+    (micrograd at `MICROGRAD_SIZES`), each peer checked first to give the engine's gradients.
+    (Per op on a 0-d tensor, ``per_op_0d``, is measured in a process of its own: `run`.)"""
     found = installed_peers()
     peers: dict[str, Any] = {"installed": found, "bn": [], "per_op_0d": None}
     if not any(found.values()):
@@ -573,14 +591,50 @@ def measure_peers(rounds: int, target: float) -> dict[str, Any]:
                        for other in methods if other != "engine"},
             "compile_seconds": compile_seconds})
         _progress(f"peers, BN {n}×{d}", times)
-    if found.get("micrograd"):
-        pair = {"engine": chain(1000, new_numbers=True, shape=()),
-                "micrograd": micrograd_chain(1000)}
-        samples = sample_times(pair, rounds, target)
-        peers["per_op_0d"] = {
-            "seconds": {name: statistics.median(s) / 1000 for name, s in samples.items()},
-            "ratio": paired_ratio(samples, "engine", "micrograd")}
     return peers
+
+
+PER_OP_0D_TARGET = 0.25
+"""Seconds of each method's turn in a round of the 0-d pair. micrograd's full collections
+come every ten calls or so and cost it several calls' time: in turns of 0.02 s (2–4 calls)
+most turns hold none, so the median over rounds left them out in some processes and not in
+others (micrograd's turns took 2–41 µs per op in one process; the ratio swung 0.4–1.2 between
+processes). Turns of 0.25 s each hold a few, and the ratio held at 0.38–0.42."""
+
+
+def measure_per_op_0d(rounds: int, target: float) -> dict[str, Any]:
+    """Per op on a 0-d tensor, the engine against micrograd (`chain` and `micrograd_chain`, a
+    new number at every op), both checked first to give the same dy/dx: with Python's cycle
+    collector as the process has it (the checked ratio), then in rounds of their own with the
+    collector off (``gc.disable()`` after a ``gc.collect()``; each method's turn starts with a
+    ``gc.collect()``, untimed, else micrograd's cycles, 1.4 MB a call, would pile up).
+
+    Meant for a process of its own (`run_part`): a full collection rescans every object the
+    process holds, so micrograd's time depends on what else is imported; ``imported`` and
+    ``gc_objects`` say what this process held. With the collector on, cycles micrograd leaves
+    at the end of its turn may be collected in the engine's: if anything, against the engine.
+    Take turns of `PER_OP_0D_TARGET` seconds."""
+    pair = {"engine": chain(1000, new_numbers=True, shape=()),
+            "micrograd": micrograd_chain(1000)}
+    np.testing.assert_allclose(np.asarray(pair["micrograd"]()), np.asarray(pair["engine"]()),
+                               rtol=1e-12, err_msg="micrograd: dy/dx differs from the engine's")
+    gc.collect()
+    held = {"imported": sorted(name for name in {m.split(".")[0] for m in sys.modules}
+                               - sys.stdlib_module_names if not name.startswith("_")),
+            "gc_objects": len(gc.get_objects()), "gc_threshold": list(gc.get_threshold())}
+    samples = {"on": sample_times(pair, rounds, target)}
+    gc.collect()
+    gc.disable()
+    try:
+        samples["off"] = sample_times(pair, rounds, target, before=gc.collect)
+    finally:
+        gc.enable()
+    found: dict[str, dict[str, Any]] = {}
+    for key, got in samples.items():
+        per_op = {name: statistics.median(s) / 1000 for name, s in got.items()}
+        found[key] = {"seconds": per_op, "ratio": paired_ratio(got, "engine", "micrograd")}
+        _progress(f"per op on a 0-d tensor, gc {key}", per_op, scale=1e6, unit="µs")
+    return {**found["on"], "gc_disabled": found["off"], **held}
 
 
 def _rounds_at(size: int, rounds: int) -> int:
@@ -601,12 +655,14 @@ ONE_BLAS_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1"}  # read when numpy loads Ope
 
 def run_part(part: str, quick: bool) -> dict[str, Any]:
     """One part of the run, in this process: ``per-op`` (the chains with a new number at
-    every op, engine and torch) or ``bn`` (BN at the float64 sizes as the allocator is found,
-    then settled; a quick run leaves out 4096×1024)."""
-    import os
-
+    every op, engine and torch), ``bn`` (BN at the float64 sizes as the allocator is found,
+    then settled; a quick run leaves out 4096×1024) or ``per-op-0d`` (`measure_per_op_0d`)."""
     rounds, target = _rounds_and_target(quick)
-    seen = {"environment": {k: os.environ.get(k) for k in {**PLAIN_ENV, **ONE_BLAS_THREAD_ENV}}}
+    seen = {"environment": {k: os.environ.get(k)
+                            for k in {**PLAIN_ENV, **ONE_BLAS_THREAD_ENV, **NO_TORCH_ENV}}}
+    if part == "per-op-0d":
+        return {**seen, **measure_per_op_0d(max(3, rounds // 3),
+                                            0.1 if quick else PER_OP_0D_TARGET)}
     if part == "per-op":
         per_op, ratios = measure_chains(rounds, target)
         keep = ("engine, new numbers", "torch, new numbers")
@@ -625,7 +681,6 @@ def run_part(part: str, quick: bool) -> dict[str, Any]:
 def run_in_subprocess(part: str, env: dict[str, str], quick: bool) -> dict[str, Any]:
     """`run_part` in a new Python process with ``env`` added to this one's environment, as
     variables read at import need; its results, with ``env``, or ``{"error": ...}``."""
-    import os
     import subprocess
     import tempfile
 
@@ -655,8 +710,6 @@ def _rounds_and_target(quick: bool) -> tuple[int, float]:
 
 
 def run(quick: bool) -> dict[str, Any]:
-    import os
-
     rounds, target = _rounds_and_target(quick)
     results: dict[str, Any] = {
         "machine": {"python": platform.python_version(), "numpy": np.__version__,
@@ -693,6 +746,8 @@ def run(quick: bool) -> dict[str, Any]:
     # what is read at import needs a process of its own
     results["plain"] = run_in_subprocess("per-op", PLAIN_ENV, quick)
     results["one_blas_thread"] = run_in_subprocess("bn", ONE_BLAS_THREAD_ENV, quick)
+    if results["peers"]["installed"].get("micrograd"):  # away from torch's and jax's objects
+        results["peers"]["per_op_0d"] = run_in_subprocess("per-op-0d", NO_TORCH_ENV, quick)
     if torch is not None:  # last: this holds torch to one thread for good
         measure_one_thread_last(results["bn_settled"], rounds, target)
     results["checks"] = checks(results)
@@ -700,8 +755,6 @@ def run(quick: bool) -> dict[str, Any]:
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 0
 
 
@@ -748,8 +801,9 @@ def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
             check(f"engine / HIPS autograd, {row['N']}×{row['D']}",
                   row["ratios"]["engine / HIPS autograd"],
                   0.5 if row["N"] * row["D"] <= 64 * 100 else 1.0)
-    if peers.get("per_op_0d"):
-        check("per op on a 0-d tensor, engine / micrograd", peers["per_op_0d"]["ratio"], 1.0)
+    zero_d = peers.get("per_op_0d") or {}
+    if "ratio" in zero_d:  # in a process of its own, the cycle collector on (older runs: here)
+        check("per op on a 0-d tensor, engine / micrograd", zero_d["ratio"], 1.0)
     return out
 
 
@@ -862,13 +916,33 @@ def _peers_section(peers: dict[str, Any] | None) -> list[str]:
                      "time), ms: " + ", ".join(
                          f"{r['N']}×{r['D']} {r['compile_seconds']['jax jit'] * 1e3:.0f}"
                          for r in peers["bn"] if "jax jit" in r["compile_seconds"]))
-    if peers.get("per_op_0d"):
-        s = peers["per_op_0d"]["seconds"]
-        lines.append(f"  per op on a 0-d tensor (a 1,000-op chain, a new number at every op), "
-                     f"µs: engine {s['engine'] * 1e6:.2f}, micrograd {s['micrograd'] * 1e6:.2f}")
+    lines += _per_op_0d_lines(peers.get("per_op_0d"))
     lines += [f"  {PEERS[m]}: not installed (pip install -e '.[peers]')"
               for m, v in found.items() if not v]
     return lines
+
+
+def _per_op_0d_lines(part: dict[str, Any] | None) -> list[str]:
+    """Per op on a 0-d tensor: one line as older runs measured it (in the main process), or
+    the process of its own with the cycle collector on and off."""
+    if not part:
+        return []
+    what = "per op on a 0-d tensor (a 1,000-op chain, a new number at every op)"
+    if "error" in part:
+        return [f"  {what}: not measured ({part['error']})"]
+
+    def times(row: dict[str, Any]) -> str:
+        s = row["seconds"]
+        return f"engine {s['engine'] * 1e6:.2f}, micrograd {s['micrograd'] * 1e6:.2f}"
+
+    if "gc_disabled" not in part:
+        return [f"  {what}, µs: {times(part)}"]
+    return [f"  {what}, µs, in a process of its own that imports only "
+            f"{', '.join(part['imported'])} ({part['gc_objects']:,} objects for Python's "
+            "cycle collector to scan):",
+            f"    the collector on, as a learner's process has it (checked): {times(part)}",
+            f"    the collector off (gc.disable(), not checked): {times(part['gc_disabled'])}; "
+            "micrograd makes a reference cycle per op, the engine none"]
 
 
 def _unchecked(results: dict[str, Any]) -> list[tuple[str, float]]:
@@ -894,6 +968,10 @@ def _unchecked(results: dict[str, Any]) -> list[tuple[str, float]]:
         for name, ratio in row["ratios"].items():
             if name != "engine / HIPS autograd":
                 out.append((f"{name}, {row['N']}×{row['D']}", ratio))
+    off = ((results.get("peers") or {}).get("per_op_0d") or {}).get("gc_disabled")
+    if off:
+        out.append(("per op on a 0-d tensor, the cycle collector off, engine / micrograd",
+                    off["ratio"]))
     return out
 
 
@@ -920,17 +998,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (under a minute)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    parser.add_argument("--part", choices=["per-op", "bn"],
+    parser.add_argument("--part", choices=["per-op", "bn", "per-op-0d"],
                         help="measure only this part and write it as JSON (the full run runs "
                         "these in processes of their own, for variables read at import)")
     args = parser.parse_args(argv)
-    if args.json:
-        check_writable(args.json)  # before minutes of measuring, not after
-    if args.part:
+    if args.part:  # measured before viz is imported: the 0-d part's process holds no more
         part = run_part(args.part, args.quick)
         if args.json:
+            from viz.files import atomic_write
+
             atomic_write(args.json, json.dumps(part, indent=2) + "\n")
         return 0
+    from viz.files import atomic_write, check_writable
+
+    if args.json:
+        check_writable(args.json)  # before minutes of measuring, not after
     results = run(args.quick)
     print(report(results))
     if args.json:

@@ -111,6 +111,16 @@ def test_a_part_in_a_subprocess_sees_its_variable_and_comes_back_merged() -> Non
     assert part["chain_ratios"]["engine / torch, new numbers"] > 0
 
 
+def test_the_0d_part_imports_only_numpy_the_engine_and_micrograd() -> None:
+    pytest.importorskip("micrograd", reason="micrograd is not installed (the peers extra)")
+    part = BENCH["run_in_subprocess"]("per-op-0d", {"AUTOGRAD_BN_BENCH_NO_TORCH": "1"}, True)
+    assert part["environment"]["AUTOGRAD_BN_BENCH_NO_TORCH"] == "1"
+    assert part["imported"] == ["autograd_bn", "micrograd", "numpy"]  # no torch, jax, viz
+    assert set(part["seconds"]) == set(part["gc_disabled"]["seconds"]) == {"engine",
+                                                                          "micrograd"}
+    assert part["ratio"] > 0 and part["gc_disabled"]["ratio"] > 0
+
+
 def test_a_part_that_fails_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.executable", "/bin/false")
     part = BENCH["run_in_subprocess"]("bn", {"OPENBLAS_NUM_THREADS": "1"}, True)
@@ -201,11 +211,53 @@ def test_peers_are_timed_against_the_engine(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setitem(module, "sample_times", fake_sample_times)
     peers = BENCH["measure_peers"](3, 0.0)
-    assert timed == [["HIPS autograd", "engine"]] * 3 + [["engine", "micrograd"]]
+    assert timed == [["HIPS autograd", "engine"]] * 3  # the 0-d pair: in a process of its own
     assert [(r["N"], r["D"]) for r in peers["bn"]] == BENCH["PEER_SIZES"]
     assert peers["bn"][0]["ratios"] == {"engine / HIPS autograd": 0.25}
-    assert peers["per_op_0d"] == {"seconds": {"engine": 1e-3, "micrograd": 0.5},
-                                  "ratio": 0.002}
+    assert peers["per_op_0d"] is None
+
+
+def test_the_0d_pair_runs_in_a_process_of_its_own_without_torch(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[tuple[str, object]] = []
+    installed = {"autograd": None, "jax": None, "micrograd": "0.1.0"}
+    results = _fake_run(monkeypatch, events, {"installed": installed, "bn": [],
+                                              "per_op_0d": None})
+    parts = [e[1] for e in events if e[0] == "subprocess"]
+    assert ("per-op-0d", {"AUTOGRAD_BN_BENCH_NO_TORCH": "1"}) in parts
+    assert not any(kind == "sample" and "micrograd" in what for kind, what in events)
+    assert results["peers"]["per_op_0d"]["error"] == "faked"  # merged into the peers
+    assert not any("micrograd" in c["check"] for c in results["checks"])  # nothing to check
+    assert "0-d tensor (a 1,000-op chain, a new number at every op): not measured (faked)" \
+        in BENCH["report"](results)
+
+
+def test_the_0d_pair_is_timed_with_the_collector_on_then_off(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    module = BENCH["measure_per_op_0d"].__globals__
+    # (micrograd's place taken by a second engine chain: this test needs no micrograd)
+    monkeypatch.setitem(module, "micrograd_chain",
+                        lambda n_ops: BENCH["chain"](n_ops, new_numbers=True, shape=()))
+    seen: list[tuple[bool, object]] = []
+    seconds = iter([{"engine": 4.0, "micrograd": 8.0}, {"engine": 3.0, "micrograd": 2.0}])
+
+    def fake_sample_times(methods: dict[str, Callable[[], object]], rounds: int, target: float,
+                          before: Callable[[], object] | None = None) -> dict[str, list[float]]:
+        seen.append((gc.isenabled(), before))
+        times = next(seconds)
+        return {name: [times[name]] * rounds for name in methods}
+
+    monkeypatch.setitem(module, "sample_times", fake_sample_times)
+    assert gc.isenabled()
+    part = BENCH["measure_per_op_0d"](3, 0.0)
+    assert seen == [(True, None), (False, gc.collect)]  # on as found; off, a collection a turn
+    assert gc.isenabled()  # and on again after
+    assert part["seconds"] == {"engine": 4e-3, "micrograd": 8e-3} and part["ratio"] == 0.5
+    assert part["gc_disabled"] == {"seconds": {"engine": 3e-3, "micrograd": 2e-3},
+                                   "ratio": 1.5}
+    assert "numpy" in part["imported"] and part["gc_objects"] > 0
 
 
 def test_paired_ratio_is_the_median_of_ratios_within_rounds() -> None:
@@ -334,6 +386,25 @@ def test_new_checks_and_sections_from_given_numbers() -> None:
                      ] == 0.4
     assert unchecked["engine / jax jit, 1024×256"] == 2.0
     assert "engine / HIPS autograd, 4×5" not in unchecked  # checked, not repeated here
+
+    # the 0-d pair from a process of its own: the collector on (checked) and off (reported)
+    results["peers"]["per_op_0d"] = {  # type: ignore[index]
+        "env": {"AUTOGRAD_BN_BENCH_NO_TORCH": "1"}, "seconds": {"engine": 4e-6,
+                                                                "micrograd": 8e-6},
+        "ratio": 0.5, "gc_disabled": {"seconds": {"engine": 3e-6, "micrograd": 2e-6},
+                                      "ratio": 1.5},
+        "imported": ["autograd_bn", "micrograd", "numpy"], "gc_objects": 26000}
+    checks = {c["check"]: c for c in BENCH["checks"](results)}
+    assert checks["per op on a 0-d tensor, engine / micrograd"]["ok"]  # 0.5 ≤ 1
+    results["checks"] = list(checks.values())
+    text = BENCH["report"](results)
+    zero_d = text.split("per op on a 0-d tensor (a 1,000-op chain")[1].splitlines()
+    assert "imports only autograd_bn, micrograd, numpy (26,000 objects" in zero_d[0]
+    assert zero_d[1].endswith("(checked): engine 4.00, micrograd 8.00")
+    assert "(gc.disable(), not checked): engine 3.00, micrograd 2.00" in zero_d[2]
+    unchecked_lines = text.split("Not checked (reported only)\n")[1].splitlines()
+    assert unchecked_lines[-1].split()[-4:] == ["engine", "/", "micrograd", "1.500"]
+    assert "the cycle collector off" in unchecked_lines[-1]
 
 
 def test_holding_torch_to_one_thread_holds_it(monkeypatch: pytest.MonkeyPatch) -> None:
