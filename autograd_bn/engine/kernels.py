@@ -14,6 +14,8 @@ kernel                plain meaning                                 fast path
 ``power``             ``np.power(a, p)``                            ``a * a`` for p = 2
 ``power_grad``        ``g * p * a**(p-1)`` (0 for p = 0)            one pass, and one row of a
                                                                     spread-out gradient scaled
+``scatter``           ``np.add.at(zeros(shape), index, g)``         ``np.bincount`` of where each
+                                                                    element came from
 ====================  ============================================  =============================
 
 ``AUTOGRAD_BN_PLAIN=1`` in the environment (read at import) makes every kernel its plain
@@ -28,11 +30,12 @@ import functools
 import math
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 Array = np.ndarray
-KERNELS = ("sum_axes", "spread", "multiply", "power", "power_grad")
+KERNELS = ("sum_axes", "spread", "multiply", "power", "power_grad", "scatter")
 
 
 # ---- plain: what each kernel means ----------------------------------------------------------
@@ -58,6 +61,14 @@ def plain_power_grad(g: Array, a: Array, p: float) -> Array:
     if p == 0:  # x**0 is constant: its derivative is 0 everywhere, 0 included (not 0·0**−1)
         return np.zeros_like(g)
     return g * (p * np.power(a, p - 1))
+
+
+def plain_scatter(g: Array, index: Any, shape: tuple[int, ...]) -> Array:
+    """The gradient of ``a[index]`` for an ``a`` of ``shape``: ``g`` put back where the
+    elements were taken from, adding where an index repeats, zero elsewhere."""
+    grad = np.zeros(shape, g.dtype)
+    np.add.at(grad, index, g)
+    return grad
 
 
 # ---- fast -----------------------------------------------------------------------------------
@@ -177,6 +188,23 @@ def _one_row(g: Array) -> Array:
     return g[tuple(slice(0, 1) if step == 0 else slice(None) for step in g.strides)]
 
 
+def fast_scatter(g: Array, index: Any, shape: tuple[int, ...]) -> Array:
+    """`plain_scatter` for a large ``g`` as one count: the position in ``a`` each element of
+    ``g`` came from (``arange(a.size)`` indexed the same way), each position's elements added
+    up by ``np.bincount`` in the order ``np.add.at`` adds them (which loops in Python-level
+    steps per index for an index array with trailing axes: 5× slower for an embedding).
+    A few elements taken from a large ``a`` are numpy's: counting costs a pass over all of it."""
+    size = math.prod(shape)
+    if g.size < SCATTER_BY_COUNT_FROM or 4 * g.size < size:
+        return plain_scatter(g, index, shape)
+    came_from = np.arange(size).reshape(shape)[index]
+    counted = np.bincount(came_from.reshape(-1), weights=g.reshape(-1), minlength=size)
+    return counted.reshape(shape).astype(g.dtype, copy=False)
+
+
+SCATTER_BY_COUNT_FROM = 512
+
+
 # ---- choosing -------------------------------------------------------------------------------
 
 sum_axes = fast_sum_axes
@@ -184,17 +212,18 @@ spread = fast_spread
 multiply = fast_multiply
 power = fast_power
 power_grad = fast_power_grad
+scatter = fast_scatter
 
 
 def use_plain(plain: bool) -> None:
     """Make every kernel its plain meaning (True) or its fast path (False)."""
-    global sum_axes, spread, multiply, power, power_grad
+    global sum_axes, spread, multiply, power, power_grad, scatter
     if plain:
         sum_axes, spread, multiply = plain_sum_axes, plain_spread, plain_multiply
-        power, power_grad = plain_power, plain_power_grad
+        power, power_grad, scatter = plain_power, plain_power_grad, plain_scatter
     else:
         sum_axes, spread, multiply = fast_sum_axes, fast_spread, fast_multiply
-        power, power_grad = fast_power, fast_power_grad
+        power, power_grad, scatter = fast_power, fast_power_grad, fast_scatter
 
 
 def is_plain() -> bool:

@@ -78,7 +78,7 @@ relu = Op("relu", lambda a: np.maximum(a, 0),
 
 # --- moving numbers around: the gradient goes back where each number came from -----------------
 getitem = Op("getitem", lambda a, index: a[index],                      # x[rows, cols], x[1:]
-             vjps=(lambda g, out, a, index: shapes.scatter(g, index, a.shape),),  # np.add.at
+             vjps=(lambda g, out, a, index: kernels.scatter(g, index, a.shape),),  # np.add.at
              texts=("↦ added back at [index]",),                  params=("index",))
 reshape = Op("reshape", lambda a, shape: a.reshape(shape),
              vjps=(lambda g, out, a, shape: g.reshape(a.shape),),

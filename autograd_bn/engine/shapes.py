@@ -57,14 +57,6 @@ def conform(contribution: Any, like: np.ndarray) -> np.ndarray:
     return contribution
 
 
-def scatter(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """The gradient of ``a[index]`` for an ``a`` of ``shape``: ``g`` put back where the
-    elements were taken from, adding where an index repeats (``np.add.at``), zero elsewhere."""
-    grad = np.zeros(shape, g.dtype)
-    np.add.at(grad, index, g)
-    return grad
-
-
 def first_max(a: np.ndarray, top: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
     """1 where ``a`` has its maximum over ``axis``, 0 elsewhere; where several elements tie,
     only the first (in row-major order over those axes) gets the 1. Same shape as ``a``.
