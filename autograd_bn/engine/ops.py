@@ -31,9 +31,9 @@ mul = Op("mul", np.multiply,                                    # a · b
          vjps=(lambda g, out, a, b: kernels.multiply(g, b, into=a.shape),    # g·b
                lambda g, out, a, b: kernels.multiply(g, a, into=b.shape)),   # g·a
          texts=("{b}", "{a}"))
-matmul = Op("matmul", np.matmul,                                # a @ b, (stacks of) matrices
-            vjps=(lambda g, out, a, b: g @ np.swapaxes(b, -1, -2),           # g·bᵀ
-                  lambda g, out, a, b: np.swapaxes(a, -1, -2) @ g),          # aᵀ·g
+matmul = Op("matmul", np.matmul,                     # a @ b, (stacks of) matrices; .mT: ᵀ
+            vjps=(lambda g, out, a, b: g @ b.mT,                             # g·bᵀ
+                  lambda g, out, a, b: a.mT @ g),                            # aᵀ·g
             texts=("{b}ᵀ", "{a}ᵀ·"))
 maximum = Op("maximum", np.maximum,                             # ties: the gradient goes to a
              vjps=(lambda g, out, a, b: g * (a >= b),  lambda g, out, a, b: g * (a < b)),
