@@ -9,33 +9,43 @@ reference to another through it.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-from collections.abc import Iterator
 
 CURRENT: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("block", default=())
 """The path of the block being built in (read it with `current`)."""
 
 
-@contextlib.contextmanager
-def block(name: str) -> Iterator[tuple[str, ...]]:
+def block(name: str) -> Block:
     """Name the nodes made inside the ``with``: ``with block("bn1"): out = ...``.
 
-    Blocks nest: the path of a block inside another is ``("outer", "inner")``. Yields the path.
-    Raises `TypeError` when the name is not a string, `ValueError` when it is empty, has a
-    ``/`` (used to write paths) or a character that cannot be shown (control characters).
+    Blocks nest: the path of a block inside another is ``("outer", "inner")``; ``with`` gives
+    the path. Raises `TypeError` when the name is not a string, `ValueError` when it is empty,
+    has a ``/`` (used to write paths) or a character that cannot be shown (control characters).
     """
     if not isinstance(name, str):
         raise TypeError(f"a block's name must be a string, got {type(name).__name__}")
     if not name.strip() or "/" in name or not name.isprintable():
         raise ValueError(f"a block's name must be non-empty and printable, without '/': "
                          f"got {name!r}")
-    path = (*CURRENT.get(), name)
-    token = CURRENT.set(path)
-    try:
-        yield path
-    finally:
-        CURRENT.reset(token)
+    return Block(name)
+
+
+class Block:
+    """What `block` returns: entering it puts its name at the end of the current path, and
+    leaving it (however the ``with`` ends) takes it off again."""
+
+    __slots__ = ("name", "_token")
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self) -> tuple[str, ...]:
+        path = (*CURRENT.get(), self.name)
+        self._token = CURRENT.set(path)
+        return path
+
+    def __exit__(self, *exc: object) -> None:
+        CURRENT.reset(self._token)
 
 
 def current() -> tuple[str, ...]:
