@@ -156,7 +156,7 @@ class Tensor:
                         continue
                     node.grad = g
                     inputs = [parent.data for parent in node.parents]
-                    for parent, vjp, a in zip(node.parents, node._op.vjps, inputs, strict=True):
+                    for parent, vjp, a in zip(node.parents, node._op.vjps, inputs, strict=False):
                         if parent.requires_grad:  # the chain rule, one edge: dL/d(parent) += VJP
                             part = conform(vjp(g, node.data, *inputs, *node.args), a)
                             if parent not in grads:
