@@ -156,9 +156,10 @@ class Tensor:
                         continue
                     node.grad = g
                     inputs = [parent.data for parent in node.parents]
-                    for parent, vjp, a in zip(node.parents, node._op.vjps, inputs, strict=False):
+                    for i, parent in enumerate(node.parents):
                         if parent.requires_grad:  # the chain rule, one edge: dL/d(parent) += VJP
-                            part = conform(vjp(g, node.data, *inputs, *node.args), a)
+                            vjp = node._op.vjps[i](g, node.data, *inputs, *node.args)
+                            part = conform(vjp, inputs[i])  # (to the input's shape and dtype)
                             if parent not in grads:
                                 grads[parent] = part
                             elif id(grads[parent]) in sums:  # a sum made here: add in place
