@@ -38,14 +38,20 @@ class Block:
 
     def __init__(self, name: str):
         self.name = name
+        self._token: contextvars.Token[tuple[str, ...]] | None = None
 
     def __enter__(self) -> tuple[str, ...]:
+        if self._token is not None:
+            raise RuntimeError(f"block({self.name!r}) is entered already: write "
+                               f"`with block({self.name!r}):` for each use")
         path = (*CURRENT.get(), self.name)
         self._token = CURRENT.set(path)
         return path
 
     def __exit__(self, *exc: object) -> None:
-        CURRENT.reset(self._token)
+        if self._token is not None:
+            CURRENT.reset(self._token)
+            self._token = None
 
 
 def current() -> tuple[str, ...]:

@@ -54,7 +54,9 @@ def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise `ValueError` naming ``name`` when ``arr`` holds a NaN or an infinity."""
     # A NaN or an infinity makes the sum non-finite, so a finite sum settles it in one pass
     # with no temporary array; a non-finite sum (maybe just overflow) is checked element-wise.
-    if not math.isfinite(np.add.reduce(arr, axis=None)):
+    with np.errstate(over="ignore", invalid="ignore"):  # (the sum of finite values may overflow)
+        total = np.add.reduce(arr, axis=None)
+    if not math.isfinite(total):
         refuse_non_finite(arr, name)
 
 

@@ -143,6 +143,8 @@ def fast_multiply(g: Array, other: Array, into: tuple[int, ...]) -> Array:
     if summed == 0 or padded[summed:] != g.shape[summed:]:  # not just leading axes
         return g * other
     total = np.einsum(_sum_of_products(g.ndim, summed), g, other)
+    if not np.isfinite(total).all():  # einsum sets no overflow flag: numpy's ops will say
+        return g * other
     return total if total.shape == into else total.reshape(into)
 
 
@@ -191,9 +193,11 @@ def _one_row(g: Array) -> Array:
 def fast_scatter(g: Array, index: Any, shape: tuple[int, ...]) -> Array:
     """`plain_scatter` for a large ``g`` as one count: the position in ``a`` each element of
     ``g`` came from (``arange(a.size)`` indexed the same way), each position's elements added
-    up by ``np.bincount`` in the order ``np.add.at`` adds them (which loops in Python-level
-    steps per index for an index array with trailing axes: 5× slower for an embedding).
-    A few elements taken from a large ``a`` are numpy's: counting costs a pass over all of it."""
+    up by ``np.bincount`` (``np.add.at`` takes a slow path for an index array with trailing
+    axes: 5× slower for an embedding). bincount adds in float64, in the order np.add.at
+    does: the same bits for float64, for float32 closer to the exact sum than float32 adding
+    (so the two differ by float32 rounding). A few elements taken from a large ``a`` are
+    numpy's: counting costs a pass over all of it."""
     size = math.prod(shape)
     if g.size < SCATTER_BY_COUNT_FROM or 4 * g.size < size:
         return plain_scatter(g, index, shape)

@@ -16,17 +16,18 @@ Text = str | Callable[..., str]
 class Op:
     """One differentiable operation.
 
-    * ``forward(a, b, *params)`` computes the output from the inputs' arrays and the op's
-      parameters (its settings, in the order ``params`` names them);
-    * ``vjps[i](g, out, a, b, *params)`` is the vector-Jacobian product for input i: it turns
-      ``g`` = dL/d(out) into dL/d(input i). It may return an array of the broadcast shape: the
-      engine then sums it back to the input's shape (`shapes.unbroadcast`), in one place;
+    * ``forward(a, *args)`` or ``forward(a, b)`` computes the output from the inputs' arrays
+      and the op's settings ``args`` (in the order ``params`` names them);
+    * ``vjps[i](g, out, a, *args)`` or ``vjps[i](g, out, a, b)`` is the vector-Jacobian
+      product for input i: it turns ``g`` = dL/d(out) into dL/d(input i). It may return an
+      array of the broadcast shape: the engine then sums it back to the input's shape
+      (`shapes.unbroadcast`), in one place;
     * ``texts[i]`` is the local derivative d(out)/d(input i) for people, a `str.format`
       template over the inputs' names ``{a}``, ``{b}``, the output's ``{out}`` and the op's
-      parameters (``{p}``, ``{n}``, ``{c}``); the graph prints it on the backward edges. A
-      function of those names is allowed where a template cannot say it (``pow``);
+      settings by name (``{p}``, ``{n}``, ``{c}``); the graph prints it on the backward edges.
+      A function of those names is allowed where a template cannot say it (``pow``);
     * ``shows``, for an op with a number in it (``x * 2``, ``x ** 3``), how the node shows it:
-      a template over the parameters (``"·{c}"``).
+      a template over the settings (``"·{c:g}"``).
 
     An op takes one input or two; ``params`` names its settings (the axis of a sum, the p of
     ``x ** p``, the number c of ``x * c``), which the `Tensor` method that builds it checks.

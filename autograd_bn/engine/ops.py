@@ -3,8 +3,8 @@
 A row gives the op's forward (numpy arrays in, an array out), then for each input its
 vector-Jacobian product (VJP: ``g`` = dL/d(out) in, dL/d(input) out), then for each input the
 local derivative d(out)/d(input) in words, which the graph prints on the backward edges.
-A VJP gets ``g``, the output ``out``, the inputs ``a`` (and ``b``) and the op's parameters
-(named last in the row).
+A VJP gets ``g``, the output ``out``, the inputs ``a`` (and ``b``) and the op's settings (an
+op with settings names them last in its row: ``params=("c",)``).
 Where an input was broadcast, its VJP may return the broadcast shape: the engine sums it back
 (`shapes.unbroadcast`). ``kernels.*`` are plain numpy with a faster path (see `kernels`).
 
@@ -20,8 +20,7 @@ from autograd_bn.engine.op import Op
 from autograd_bn.engine.params import power_text
 from autograd_bn.engine.shapes import unbroadcast
 
-# --- two tensors ------------------------------------------------------------------------------
-#             forward                    VJP for a                  VJP for b           d/da, d/db
+# --- two tensors: Op(name, forward, vjps=(VJP for a, VJP for b), texts=(d/da, d/db)) ---------
 add = Op("add", np.add,                                         # a + b
          vjps=(lambda g, out, a, b: g,  lambda g, out, a, b: g),    texts=("1", "1"))
 sub = Op("sub", np.subtract,                                    # a − b
@@ -39,7 +38,7 @@ maximum = Op("maximum", np.maximum,                             # ties: the grad
              vjps=(lambda g, out, a, b: g * (a >= b),  lambda g, out, a, b: g * (a < b)),
              texts=("[{a}≥{b}]", "[{a}<{b}]"))
 
-# --- a tensor and a number c (x + 2, 2 − x, x * 1.001, x / 3): c is a parameter, not a node --
+# --- a tensor and a number c (x + 2, 2 − x, x * 1.001, x / 3): c is a setting, not a node ----
 add_scalar = Op("add_scalar", np.add,                 vjps=(lambda g, out, a, c: g,),
                 texts=("1",),           shows="+{c:g}", params=("c",))
 sub_scalar = Op("sub_scalar", np.subtract,            vjps=(lambda g, out, a, c: g,),
@@ -78,7 +77,7 @@ relu = Op("relu", lambda a: np.maximum(a, 0),
 
 # --- moving numbers around: the gradient goes back where each number came from -----------------
 getitem = Op("getitem", lambda a, index: a[index],                      # x[rows, cols], x[1:]
-             vjps=(lambda g, out, a, index: kernels.scatter(g, index, a.shape),),  # np.add.at
+             vjps=(lambda g, out, a, index: kernels.scatter(g, index, a.shape),),  # added back
              texts=("↦ added back at [index]",),                  params=("index",))
 reshape = Op("reshape", lambda a, shape: a.reshape(shape),
              vjps=(lambda g, out, a, shape: g.reshape(a.shape),),

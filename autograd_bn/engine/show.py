@@ -7,10 +7,13 @@ from typing import Any
 
 import numpy as np
 
+from autograd_bn.engine.shapes import conform
 
-class GradientOverflowError(FloatingPointError):
+
+class GradientOverflowError(FloatingPointError, ValueError):
     """A gradient in a backward pass grew past the largest number of its dtype (it would
-    have been a silent inf): raised by `Tensor.backward`, naming the edge where it happened."""
+    have been a silent inf): raised by `Tensor.backward`, naming the edge where it happened.
+    (A `ValueError` too, as `BNOverflowError` is: the values are too large for the dtype.)"""
 
 
 def tensor_repr(data: np.ndarray, label: str | None, op: str | None,
@@ -32,7 +35,9 @@ def tensor_repr(data: np.ndarray, label: str | None, op: str | None,
 def gradient_overflow(node: Any, parent: Any | None, g: np.ndarray) -> GradientOverflowError:
     """The error for a gradient that overflowed going back from ``node`` (a Tensor whose
     gradient is ``g``) to ``parent``; ``parent`` None: adding a leaf's gradient to its earlier
-    ones (its ``.grad``)."""
+    ones (its ``.grad``). Says which step overflowed (this edge's VJP, or adding its result to
+    what ``parent`` had received already) and what is large: the gradient, or the local
+    derivative."""
     largest = f"{g.dtype}'s largest number {float(np.finfo(g.dtype).max):.1e}"
     if parent is None:
         return GradientOverflowError(
@@ -40,17 +45,36 @@ def gradient_overflow(node: Any, parent: Any | None, g: np.ndarray) -> GradientO
             f"passed {largest}: call zero_grad() between passes, or scale the output "
             "gradient down")
     biggest = float(np.max(np.abs(g))) if g.size else 0.0
+    i = next(i for i, p in enumerate(node.parents) if p is parent)
+    inputs = [p.data for p in node.parents]
+    with np.errstate(all="ignore"):  # (once more, to see which step it was)
+        part = conform(node._op.vjps[i](g, node.data, *inputs, *node.args), inputs[i])
+    if np.isfinite(part).all():
+        return GradientOverflowError(
+            f"the gradients reaching {name(parent)} overflowed when added up (the one from "
+            f"{name(node)} is up to {float(np.max(np.abs(part))):.1e}): the sum passed "
+            f"{largest}; {_advice(g, 'scale the output gradient down')}")
+    if biggest > np.sqrt(np.finfo(g.dtype).max):
+        what, fix = "the gradient arriving there", "scale the output gradient down"
+    else:
+        what = (f"the local derivative of {name(node)} with respect to {name(parent)}, at "
+                "these values")
+        fix = "keep the inputs away from where that derivative blows up"
     return GradientOverflowError(
         f"the gradient overflowed on its way back from {name(node)} to {name(parent)}: it "
-        f"passed {largest} (the gradient of {name(node)} is up to {biggest:.1e} in size), so "
-        f"it would be inf: scale the output gradient down"
-        f"{' or use float64' if g.dtype != np.float64 else ''}")
+        f"passed {largest}, and what is too large is {what} (the gradient of {name(node)} "
+        f"is up to {biggest:.1e}); {_advice(g, fix)}")
+
+
+def _advice(g: np.ndarray, fix: str) -> str:
+    return f"{fix}, or use float64" if g.dtype != np.float64 else fix
 
 
 def name(node: Any) -> str:
     """A node as an error names it: its label, else its op and shape (``a mul node of shape
-    (4, 5)``), else ``an input of shape (5,)``."""
+    (4, 5)``, ``an add node …``), else ``an input of shape (5,)``."""
     if node.label:
-        return node.label
-    return f"a {node.op} node of shape {node.shape}" if node.op else \
-        f"an input of shape {node.shape}"
+        return str(node.label)
+    if node.op:
+        return f"{'an' if node.op[0] in 'aeiou' else 'a'} {node.op} node of shape {node.shape}"
+    return f"an input of shape {node.shape}"

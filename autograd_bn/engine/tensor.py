@@ -1,7 +1,7 @@
 """`Tensor`: a numpy array that remembers how it was made, and backpropagates through it.
 
 Every op on a Tensor returns a new Tensor that records the op (a row of the op table in
-`ops.py`), its inputs (``parents``) and its settings (``params``). Together they form a graph;
+`ops.py`), its inputs (``parents``) and its settings (``args``). Together they form a graph;
 `Tensor.backward` walks it from the output back to the leaves, asking each op for the
 vector-Jacobian product of each input.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping
 from operator import attrgetter
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -136,7 +137,8 @@ class Tensor:
         ``.grad``: a leaf's adds up over calls (until `zero_grad`), an intermediate node's is
         this call's. ``on_node(node, grad)`` is called as each node's gradient is complete.
         Raises `GradientOverflowError` naming the edge where a gradient grew past its dtype's
-        largest number (numpy would make it inf); true infinities (√x at 0) pass.
+        largest number (numpy would make it inf), whatever `numpy.seterr` says; infinities
+        that are the answer (√x at 0, a node whose value is already inf) pass as numpy gives.
         """
         grads: dict[Tensor, Array] = {self: self._output_grad(grad)}  # sums still collecting
         sums: dict[int, Array] = {}  # sums made here, by id, still pending: no one else has them
@@ -167,7 +169,9 @@ class Tensor:
                             else:
                                 total = grads[parent] = _add(grads[parent], part)
                                 sums[id(total)] = total
-                except FloatingPointError:
+                except FloatingPointError as error:
+                    if "overflow" not in str(error):  # (numpy set by the caller to raise others)
+                        raise
                     raise show.gradient_overflow(node, parent if node._op else None, g) from None
 
     def vjp(self, i: int, g: Array) -> Array:
@@ -216,9 +220,10 @@ class Tensor:
         self._label = value
 
     @property
-    def params(self) -> dict[str, Any]:
-        """The op's settings by name: ``{"c": 1.5}`` for ``x * 1.5`` (a copy: read only)."""
-        return {} if self._op is None else dict(zip(self._op.params, self.args, strict=True))
+    def params(self) -> Mapping[str, Any]:
+        """The op's settings by name: ``{"c": 1.5}`` for ``x * 1.5`` (read only)."""
+        return MappingProxyType({} if self._op is None else
+                                dict(zip(self._op.params, self.args, strict=True)))
 
     @property
     def op(self) -> str | None:

@@ -114,3 +114,12 @@ def test_float32_note_explains_large_elementwise_errors() -> None:
     assert row.vs_autograd["dx"].norm_error < 1e-5
     assert row.vs_autograd["dx"].rel_error > 100 * row.vs_autograd["dx"].norm_error
     assert any("read the norm-wise column in float32" in n for n in c.notes)
+
+
+def test_an_overflowing_output_gradient_is_refused_as_a_value_error() -> None:
+    """The engine's backward pass names the edge (GradientOverflowError, a ValueError as
+    compare documents), before compare's own look at the gradients."""
+    p = make_problem(8, 3, 0, "float32")
+    with pytest.raises(ValueError, match=r"from \(12\) out to \(11\) β"):
+        compare(x=p.x, gamma=p.gamma, beta=p.beta, dout=np.full((8, 3), 3e38, np.float32),
+                numerical=False, with_torch=False, repeats=1)

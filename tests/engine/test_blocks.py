@@ -62,3 +62,15 @@ def test_bad_block_names(name: object, error: type, message: str) -> None:
     with pytest.raises(error, match=message.replace("(", r"\(").replace("[", r"\[")):
         with block(name):  # type: ignore[arg-type]
             pass
+
+
+def test_one_block_object_is_entered_once_at_a_time() -> None:
+    reused = block("re")
+    with pytest.raises(RuntimeError, match=r"block\('re'\) is entered already: write "
+                                           r"`with block\('re'\):` for each use"):
+        with reused, reused:
+            pass
+    assert Tensor(1.0).block == ()  # nothing left behind
+    with reused:  # and it can be used again, once the with is over
+        assert Tensor(1.0).block == ("re",)
+    assert Tensor(1.0).block == ()

@@ -205,7 +205,8 @@ def test_mutating_one_graph_never_changes_another() -> None:
     """No graph state is shared between graphs: not the numbers, not their nodes."""
     x = Tensor([1.0, 2.0])
     first = x * 7
-    first.params["c"] = 100.0  # params is a copy: the node keeps its own settings
+    with pytest.raises(TypeError):  # params is read only, and args a tuple
+        first.params["c"] = 100.0  # type: ignore[index]
     assert first.args == (7.0,) and first.params == {"c": 7.0}
     second = x * 7
     assert second.params == {"c": 7.0} and second.args == (7.0,)  # (a tuple: fixed)
