@@ -1,13 +1,12 @@
 """What the engine says to people about a node: a Tensor's repr, and the error that names a
-gradient too large for its dtype (numpy only: nodes are passed in as their parts)."""
+gradient too large for its dtype. (A node is read through its attributes: this module does not
+import `Tensor`, which imports it.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-
-from autograd_bn.engine.shapes import conform
 
 
 class GradientOverflowError(FloatingPointError, ValueError):
@@ -46,9 +45,8 @@ def gradient_overflow(node: Any, parent: Any | None, g: np.ndarray) -> GradientO
             "gradient down")
     biggest = float(np.max(np.abs(g))) if g.size else 0.0
     i = next(i for i, p in enumerate(node.parents) if p is parent)
-    inputs = [p.data for p in node.parents]
     with np.errstate(all="ignore"):  # (once more, to see which step it was)
-        part = conform(node._op.vjps[i](g, node.data, *inputs, *node.args), inputs[i])
+        part = node.vjp(i, g)
     if np.isfinite(part).all():
         return GradientOverflowError(
             f"the gradients reaching {name(parent)} overflowed when added up (the one from "
